@@ -1,0 +1,5 @@
+import sys
+
+from hostkeep.cli import main
+
+sys.exit(main())

@@ -1,0 +1,46 @@
+"""The root NinjaAPI: one instance under /api/v1/, routers from each app's api.py, and the
+one mapping from Hostkeep's error hierarchy to the JSON error shape."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from hostkeep.accounts.api import customer_router, staff_router
+from hostkeep.api.auth import AUTHENTICATION
+from hostkeep.core.errors import HostkeepError
+
+api = NinjaAPI(
+    title="Hostkeep API",
+    version="1",
+    description="Customer-scoped and staff endpoints. Authenticate with `Authorization: Bearer hk_...`.",
+    auth=AUTHENTICATION,
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(HostkeepError)
+def hostkeep_error(request: HttpRequest, error: HostkeepError) -> HttpResponse:
+    return api.create_response(request, error.as_dict(), status=error.status)
+
+
+@api.exception_handler(ValidationError)
+def schema_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    fields: dict[str, list[str]] = {}
+    for item in error.errors:
+        location = ".".join(str(part) for part in item.get("loc", ()) if part not in ("body", "payload", "query"))
+        fields.setdefault(location or "__all__", []).append(str(item.get("msg", "")))
+    body = {"error": {"code": "validation_failed", "message": _("Some values are not valid."), "fields": fields}}
+    return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    body = {"error": {"code": "unauthenticated", "message": _("A valid API token or session is required.")}}
+    return api.create_response(request, body, status=401)
+
+
+api.add_router("/account", customer_router, tags=["account"])
+api.add_router("/staff", staff_router, tags=["staff"])

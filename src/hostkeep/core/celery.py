@@ -1,0 +1,10 @@
+"""The Celery application used when HOSTKEEP_TASKS=celery (tasks are still django.tasks)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hostkeep.config.settings")
+
+app = Celery("hostkeep")
+app.config_from_object("django.conf:settings", namespace="CELERY")

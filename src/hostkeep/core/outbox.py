@@ -1,0 +1,55 @@
+"""Delivery of outbox events to the handlers the apps list in their ``handlers.py``.
+
+Each handlers module exposes ``HANDLERS: dict[str, list[callable]]`` (topic -> functions
+taking the payload). The modules are named in settings.OUTBOX_HANDLER_MODULES, so the full
+list of subscribers is written down in one place.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from hostkeep.core import clock
+from hostkeep.core.models import OutboxDelivery, OutboxEvent
+
+Handler = Callable[[dict[str, Any]], None]
+
+
+@cache
+def handlers_by_topic() -> dict[str, list[Handler]]:
+    table: dict[str, list[Handler]] = {}
+    for module_name in settings.OUTBOX_HANDLER_MODULES:
+        module = importlib.import_module(module_name)
+        for topic, functions in getattr(module, "HANDLERS", {}).items():
+            table.setdefault(topic, []).extend(functions)
+    return table
+
+
+def handler_name(handler: Handler) -> str:
+    return f"{handler.__module__}.{handler.__qualname__}"
+
+
+def deliver(event: OutboxEvent) -> list[str]:
+    """Run every handler of the event's topic that has not run yet; returns those it ran.
+
+    Each handler runs in its own transaction together with its delivery mark, so a handler
+    either ran and is marked, or neither; a failure leaves the others' marks in place.
+    """
+    ran = []
+    for handler in handlers_by_topic().get(event.topic, []):
+        name = handler_name(handler)
+        try:
+            with transaction.atomic():
+                OutboxDelivery.objects.create(event=event, handler=name, delivered_at=clock.now())
+                handler(event.payload)
+        except IntegrityError:
+            continue
+        ran.append(name)
+    OutboxEvent.objects.filter(pk=event.pk).update(delivered_at=clock.now(), last_error="")
+    return ran
