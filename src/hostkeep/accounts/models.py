@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -64,14 +65,20 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
+def default_currency() -> str:
+    return str(getattr(settings, "DEFAULT_CURRENCY", "USD"))
+
+
 class Customer(models.Model):
-    """A customer account: a company or a person that buys services and pays for them."""
+    """A customer account: a company or a person that buys services and pays for them.
+    Everything it buys is priced and billed in its one ``currency``."""
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=16, choices=CustomerKind.choices, default=CustomerKind.PERSON)
     status = models.CharField(_("status"), max_length=16, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE)
     country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166 code, e.g. ZA"))
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH)
+    currency = models.CharField(_("currency"), max_length=3, default=default_currency)
     notes = models.TextField(_("staff notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     # Hostkeep, bottom-up (see STYLE.md and .importlinter).
     "hostkeep.core",
     "hostkeep.accounts",
+    "hostkeep.catalog",
+    "hostkeep.services",
     "hostkeep.api",
     "hostkeep.portal",
     "hostkeep.staff",
@@ -196,11 +198,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 if env.flag("HOSTKEEP_BEHIND_TLS_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Money: the currency new customers are billed in, and whether list prices include VAT.
+DEFAULT_CURRENCY = (env.text("HOSTKEEP_DEFAULT_CURRENCY") or "USD").upper()
+PRICES_INCLUDE_TAX = env.flag("HOSTKEEP_PRICES_INCLUDE_TAX")
+
 # Secrets of integrations are encrypted with these keys (first one encrypts; all decrypt).
 ENCRYPTION_KEYS = env.word_list("HOSTKEEP_ENCRYPTION_KEYS", [])
 
 # Outbox handlers, listed explicitly: topic subscribers live in each app's handlers.py.
-OUTBOX_HANDLER_MODULES = ["hostkeep.accounts.handlers"]
+OUTBOX_HANDLER_MODULES = ["hostkeep.accounts.handlers", "hostkeep.services.handlers"]
 
 LOGGING: dict[str, Any] = {
     "version": 1,

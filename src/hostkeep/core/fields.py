@@ -78,3 +78,9 @@ class EncryptedJSONField(models.TextField):  # type: ignore[type-arg]
         if value is None:
             return None
         return encrypt_text(json.dumps(value, sort_keys=True))
+
+
+def AmountField(*args: Any, **kwargs: Any) -> Any:  # noqa: N802 - used like a field class
+    """A money amount: Decimal with 4 places (BRIEF.md); the currency lives in its own column."""
+    kwargs.update(max_digits=19, decimal_places=4)
+    return models.DecimalField(*args, **kwargs)
