@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -57,7 +58,7 @@ class Posting:
     actor_label: str = ""
     reverses_id: int | None = None
     allow_overdraft: bool = False
-    occurred_at: object = field(default=None)
+    occurred_at: dt.datetime | None = field(default=None)
 
     def check_balanced(self) -> None:
         if not self.lines:
@@ -204,7 +205,7 @@ def apply_balance_deltas(deltas: dict[int, Decimal]) -> None:
         for start in range(0, len(items), 1000):
             batch = items[start : start + 1000]
             values = ", ".join(["(%s::bigint, %s::numeric)"] * len(batch))
-            params: list[object] = []
+            params: list[int | str] = []
             for pk, delta in batch:
                 params.extend([pk, str(delta)])
             cursor.execute(
