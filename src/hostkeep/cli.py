@@ -16,6 +16,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hostkeep.config.settings")
     if len(argv) > 1 and argv[1] == "demo":
         os.environ.setdefault("HOSTKEEP_DEMO", "1")
+    if len(argv) > 1 and argv[1] == "bench":
+        # A benchmark may target another database; settings read DATABASE_URL when they load.
+        for index, word in enumerate(argv):
+            if word.startswith("--database="):
+                os.environ["DATABASE_URL"] = word.split("=", 1)[1]
+            elif word == "--database" and index + 1 < len(argv):
+                os.environ["DATABASE_URL"] = argv[index + 1]
     from django.core.exceptions import ImproperlyConfigured
 
     try:

@@ -175,3 +175,28 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (hk_{self.prefix}_…)"
+
+
+class ProviderLegalEntity(models.Model):
+    """A legal entity of the provider that sells, invoices and collects VAT. Invoice and act
+    numbers run per entity and year; each customer is served by one (its billing profile)."""
+
+    name = models.CharField(_("legal name"), max_length=300)
+    short_code = models.SlugField(_("code"), max_length=20, unique=True, help_text=_("Used in document numbers."))
+    registration_number = models.CharField(_("registration number"), max_length=64, blank=True)
+    tax_id = models.CharField(_("VAT / tax id"), max_length=64, blank=True)
+    country = models.CharField(_("country"), max_length=2)
+    address = models.TextField(_("address"), blank=True)
+    bank_details = models.TextField(_("bank details"), blank=True)
+    vat_registered = models.BooleanField(_("charges VAT"), default=True)
+    prices_include_tax = models.BooleanField(_("list prices include VAT"), default=False)
+    payment_terms_days = models.PositiveIntegerField(_("payment terms, days (postpaid)"), default=14)
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        verbose_name = _("provider legal entity")
+        verbose_name_plural = _("provider legal entities")
+
+    def __str__(self) -> str:
+        return self.name

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "hostkeep.portal",
     "hostkeep.staff",
     "hostkeep.demo",
+    "hostkeep.bench",
 ]
 
 MIDDLEWARE = [
