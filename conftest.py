@@ -79,3 +79,43 @@ def admin(db):
     from hostkeep.accounts.tests.factories import StaffFactory
 
     return StaffFactory()
+
+
+_dropped_triggers: list[str] = []
+
+
+def _is_transactional(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    return "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+
+
+@pytest.fixture(autouse=True)
+def _append_only_triggers_survive_flush(request):
+    """Transactional tests end with a flush (DELETE FROM every table) on SQLite, which the
+    append-only triggers refuse. Lift them just for the flush; every later test that uses
+    the database puts them back first (inside its own transaction where it has one)."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "live_server")
+    )
+    if not uses_db:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        for statement in _dropped_triggers:
+            cursor.execute(statement.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
+    transactional = _is_transactional(request)
+    if transactional:
+        _dropped_triggers.clear()
+    yield
+    if transactional:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%append-only%'")
+            for name, sql in cursor.fetchall():
+                cursor.execute(f'DROP TRIGGER "{name}"')
+                _dropped_triggers.append(sql)

@@ -27,8 +27,9 @@ class BillingProfile(models.Model):
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="billing_profile")
     mode = models.CharField(_("billing"), max_length=10, choices=BillingMode.choices, default=BillingMode.PREPAID)
     autopay = models.BooleanField(_("auto-pay with a saved method"), default=False)
-    legal_entity = models.ForeignKey(ProviderLegalEntity, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
+    legal_entity = models.ForeignKey(
+        ProviderLegalEntity, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("billing profile")
@@ -59,10 +60,12 @@ class Invoice(models.Model):
     customer_name = models.CharField(max_length=300, blank=True)
     customer_tax_id = models.CharField(max_length=64, blank=True)
     customer_country = models.CharField(max_length=2, blank=True)
-    credit_note_for = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="credit_notes")
-    issue_transaction = models.OneToOneField(LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT,
-                                             related_name="+")
+    credit_note_for = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    issue_transaction = models.OneToOneField(
+        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     source_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
     created_at = models.DateTimeField()
 
@@ -72,8 +75,11 @@ class Invoice(models.Model):
         verbose_name_plural = _("invoices")
         indexes = [models.Index(fields=["customer", "status"]), models.Index(fields=["status", "due_date"])]
         constraints = [
-            models.UniqueConstraint(fields=["legal_entity", "number"], condition=Q(number__isnull=False),
-                                    name="invoice_number_unique_per_entity"),
+            models.UniqueConstraint(
+                fields=["legal_entity", "number"],
+                condition=Q(number__isnull=False),
+                name="invoice_number_unique_per_entity",
+            ),
             models.CheckConstraint(condition=Q(amount_paid__gte=0), name="invoice_paid_not_negative"),
         ]
 
@@ -114,9 +120,7 @@ class ServicePeriodCharge(models.Model):
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
     period_start = models.DateTimeField()
-    period_end = models.DateTimeField()
     run_key = models.CharField(max_length=64, db_index=True)
-    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         verbose_name = _("service period charge")
@@ -133,8 +137,7 @@ class PromisedPayment(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="promised_payments")
     currency = models.CharField(max_length=3)
     amount = AmountField()
-    status = models.CharField(max_length=10, choices=PromisedPaymentStatus.choices,
-                              default=PromisedPaymentStatus.OPEN)
+    status = models.CharField(max_length=10, choices=PromisedPaymentStatus.choices, default=PromisedPaymentStatus.OPEN)
     taken_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -145,8 +148,7 @@ class PromisedPayment(models.Model):
         verbose_name = _("promised payment")
         verbose_name_plural = _("promised payments")
         constraints = [
-            models.UniqueConstraint(fields=["customer"], condition=Q(status="open"),
-                                    name="one_open_promised_payment"),
+            models.UniqueConstraint(fields=["customer"], condition=Q(status="open"), name="one_open_promised_payment"),
         ]
 
     def __str__(self) -> str:

@@ -210,7 +210,15 @@ PRICES_INCLUDE_TAX = env.flag("HOSTKEEP_PRICES_INCLUDE_TAX")
 ENCRYPTION_KEYS = env.word_list("HOSTKEEP_ENCRYPTION_KEYS", [])
 
 # Outbox handlers, listed explicitly: topic subscribers live in each app's handlers.py.
-OUTBOX_HANDLER_MODULES = ["hostkeep.accounts.handlers", "hostkeep.services.handlers"]
+OUTBOX_HANDLER_MODULES = [
+    "hostkeep.accounts.handlers",
+    "hostkeep.services.handlers",
+    "hostkeep.billing.handlers",
+]
+# Promised payment: the most a customer may take, for how many days, and how often.
+PROMISED_PAYMENT_CAP = env.text("HOSTKEEP_PROMISED_PAYMENT_CAP") or "500"
+PROMISED_PAYMENT_DAYS = env.integer("HOSTKEEP_PROMISED_PAYMENT_DAYS", 3, minimum=1)
+PROMISED_PAYMENT_EVERY_DAYS = env.integer("HOSTKEEP_PROMISED_PAYMENT_EVERY_DAYS", 30, minimum=1)
 
 LOGGING: dict[str, Any] = {
     "version": 1,

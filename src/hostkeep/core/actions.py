@@ -80,3 +80,21 @@ def sequence_next(*, scope: str) -> int:
             pass  # another transaction created it first; the update below waits for its lock
         SequenceCounter.objects.filter(scope=scope).update(last_value=F("last_value") + 1)
     return SequenceCounter.objects.select_for_update().get(scope=scope).last_value
+
+
+def sequence_reserve(*, scope: str, count: int) -> int:
+    """Take ``count`` consecutive numbers of a gapless series at once (for bulk issuing);
+    returns the first. Same locking and rollback behaviour as ``sequence_next``."""
+    if count < 1:
+        raise ValueError("count must be positive")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("sequence_reserve must be called inside transaction.atomic()")
+    if not SequenceCounter.objects.filter(scope=scope).update(last_value=F("last_value") + count):
+        try:
+            with transaction.atomic():
+                SequenceCounter.objects.create(scope=scope, last_value=0)
+        except IntegrityError:
+            pass
+        SequenceCounter.objects.filter(scope=scope).update(last_value=F("last_value") + count)
+    last = SequenceCounter.objects.select_for_update().get(scope=scope).last_value
+    return last - count + 1

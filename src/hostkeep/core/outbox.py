@@ -53,3 +53,12 @@ def deliver(event: OutboxEvent) -> list[str]:
         ran.append(name)
     OutboxEvent.objects.filter(pk=event.pk).update(delivered_at=clock.now(), last_error="")
     return ran
+
+
+def deliver_pending(*, limit: int = 10_000) -> int:
+    """Deliver every undelivered event now, oldest first (tests, and a stuck-queue rescue)."""
+    count = 0
+    for event in OutboxEvent.objects.filter(delivered_at__isnull=True).order_by("id")[:limit]:
+        deliver(event)
+        count += 1
+    return count

@@ -1,0 +1,614 @@
+"""The billing run: for an instant, renew every due service, rate its usage, issue invoices,
+post the ledger, pay from balances, then move dunning.
+
+It works in chunks of customers, one transaction per chunk, set-based inside: the due
+services of a chunk are first *claimed* with one ``INSERT ... SELECT ... ON CONFLICT DO
+NOTHING RETURNING`` into a table unique per (service, period start); only claimed services
+are billed. So a run started twice, two overlapping runs, or a run killed halfway and started
+again bill each service period exactly once: a killed chunk's claims roll back with it.
+Everything else in a chunk is a handful of queries and bulk writes (COPY on PostgreSQL),
+never a query per service. Ranges of customers can be given to several workers at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Max, Min, Sum
+from django.utils.translation import gettext as _
+
+from hostkeep.accounts.models import Customer, CustomerLegalEntity, ProviderLegalEntity
+from hostkeep.billing.actions import default_legal_entity, invoice_number, promised_payment_expire
+from hostkeep.billing.choices import BillingMode, InvoiceKind, InvoiceStatus, LineKind, PromisedPaymentStatus
+from hostkeep.billing.dunning import dunning_run
+from hostkeep.billing.models import BillingProfile, BillingRun, Invoice, InvoiceLine, PromisedPayment
+from hostkeep.billing.tax import HUNDRED, rates_for_country, reverse_charge_applies
+from hostkeep.catalog.choices import PricingModel
+from hostkeep.catalog.models import MeteredPrice
+from hostkeep.core import clock
+from hostkeep.core.actions import SYSTEM, sequence_reserve
+from hostkeep.core.bulk import allocate_ids, insert_rows
+from hostkeep.core.models import OutboxEvent
+from hostkeep.core.money import MINOR_UNITS, STORAGE_QUANTUM
+from hostkeep.ledger.actions import apply_balance_deltas, ledger_account
+from hostkeep.ledger.choices import AccountKind, TransactionKind
+from hostkeep.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from hostkeep.services.bulk_actions import services_transition_bulk
+from hostkeep.services.choices import ServiceStatus
+from hostkeep.services.models import Service, ServiceAddon
+from hostkeep.services.periods import period_end
+from hostkeep.usage.selectors import usage_totals
+
+Progress = Callable[[int], None]
+METERED = (PricingModel.PAY_AS_YOU_GO, PricingModel.ALLOCATION_POOL, PricingModel.HYBRID)
+
+
+def _round(amount: Decimal, currency: str) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-MINOR_UNITS[currency]), rounding="ROUND_HALF_UP")
+
+
+@dataclass
+class _Line:
+    kind: str
+    service_id: int
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    net: Decimal
+    rate: Decimal
+    tax: Decimal
+    gross: Decimal
+    period_start: dt.datetime | None
+    period_end: dt.datetime | None
+
+
+@dataclass
+class _Draft:
+    customer_id: int
+    currency: str
+    entity: ProviderLegalEntity
+    mode: str
+    due_date: dt.date
+    customer_name: str
+    tax_id: str
+    country: str
+    reverse_charge: bool
+    lines: list[_Line] = field(default_factory=list)
+
+    @property
+    def net(self) -> Decimal:
+        return sum((line.net for line in self.lines), Decimal(0))
+
+    @property
+    def tax(self) -> Decimal:
+        return sum((line.tax for line in self.lines), Decimal(0))
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.gross for line in self.lines), Decimal(0))
+
+
+@dataclass
+class ChunkResult:
+    renewed: int = 0
+    invoices: int = 0
+    paid_from_balance: int = 0
+
+
+def _claim(lo: int, hi: int, at: dt.datetime, run_key: str) -> list[int]:
+    """Claim the due services of customers [lo, hi); returns the ids this run now owns."""
+    services = Service._meta.db_table
+    sql = (
+        "INSERT INTO billing_serviceperiodcharge (service_id, period_start, run_key) "  # noqa: S608 - fixed names
+        f"SELECT id, current_period_end, %s FROM {services} "
+        "WHERE customer_id >= %s AND customer_id < %s AND status = %s AND auto_renew "
+        "AND NOT cancel_at_period_end AND period_unit <> 'once' AND current_period_end <= %s "
+        "ON CONFLICT (service_id, period_start) DO NOTHING RETURNING service_id"
+    )
+    moment: Any = at if connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value(at)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [run_key, lo, hi, ServiceStatus.ACTIVE, moment])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+class _Context:
+    """What a run needs about customers, plans and taxes, loaded once per chunk or per run."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+        self.today = at.astimezone(clock.provider_zone()).date()
+        self.default_entity = default_legal_entity()
+        self.entities = {entity.pk: entity for entity in ProviderLegalEntity.objects.all()}
+        self.metered: dict[tuple[int, str], list[MeteredPrice]] = defaultdict(list)
+        for price in MeteredPrice.objects.all():
+            self.metered[(price.plan_id, price.currency)].append(price)
+        self._rates: dict[str, dict[int, Decimal]] = {}
+
+    def rates(self, country: str) -> dict[int, Decimal]:
+        if country not in self._rates:
+            self._rates[country] = rates_for_country(country)
+        return self._rates[country]
+
+
+def _drafts(context: _Context, service_ids: list[int]) -> tuple[dict[int, _Draft], list[tuple[Any, ...]]]:
+    """Price the claimed services in memory; returns invoice drafts per customer and the new
+    period of each service."""
+    rows = list(
+        Service.objects.filter(pk__in=service_ids).values_list(
+            "pk",
+            "customer_id",
+            "plan_id",
+            "plan__name",
+            "plan__pricing_model",
+            "product__name",
+            "product__tax_class_id",
+            "currency",
+            "period_unit",
+            "period_count",
+            "anchor_day",
+            "current_period_start",
+            "current_period_end",
+            "recurring_amount",
+        )
+    )
+    addons = dict(
+        ServiceAddon.objects.filter(service_id__in=service_ids, cancelled_at__isnull=True)
+        .values("service_id")
+        .annotate(total=Sum("recurring_amount"))
+        .values_list("service_id", "total")
+    )
+    customer_ids = sorted({row[1] for row in rows})
+    customers = {
+        pk: (name, country)
+        for pk, name, country in Customer.objects.filter(pk__in=customer_ids).values_list("pk", "name", "country")
+    }
+    profiles = {
+        customer_id: (mode, entity_id)
+        for customer_id, mode, entity_id in BillingProfile.objects.filter(customer_id__in=customer_ids).values_list(
+            "customer_id", "mode", "legal_entity_id"
+        )
+    }
+    documents: dict[int, tuple[str, str, str]] = {}
+    for customer_id, name, tax_id, country in (
+        CustomerLegalEntity.objects.filter(customer_id__in=customer_ids)
+        .order_by("customer_id", "-is_default", "pk")
+        .values_list("customer_id", "name", "tax_id", "country")
+    ):
+        documents.setdefault(customer_id, (name, tax_id, country))
+    metered_periods = [(row[0], row[11], row[12]) for row in rows if row[4] in METERED]
+    usage = usage_totals(metered_periods) if metered_periods else {}
+
+    drafts: dict[int, _Draft] = {}
+    periods: list[tuple[Any, ...]] = []
+    for (
+        pk,
+        customer_id,
+        plan_id,
+        plan_name,
+        model,
+        product_name,
+        tax_class_id,
+        currency,
+        unit,
+        count,
+        anchor,
+        start,
+        end,
+        recurring,
+    ) in rows:
+        draft = drafts.get(customer_id)
+        if draft is None:
+            mode, entity_id = profiles.get(customer_id, (BillingMode.PREPAID, None))
+            entity = context.entities.get(entity_id or 0, context.default_entity)
+            name, country = customers[customer_id]
+            doc_name, tax_id, doc_country = documents.get(customer_id, (name, "", country))
+            country = doc_country or country
+            terms = entity.payment_terms_days if mode == BillingMode.POSTPAID else 0
+            draft = drafts[customer_id] = _Draft(
+                customer_id=customer_id,
+                currency=currency,
+                entity=entity,
+                mode=mode,
+                due_date=context.today + dt.timedelta(days=terms),
+                customer_name=doc_name,
+                tax_id=tax_id,
+                country=country,
+                reverse_charge=reverse_charge_applies(entity, customer_country=country, customer_tax_id=tax_id),
+            )
+        rate = Decimal(0)
+        if draft.entity.vat_registered and not draft.reverse_charge and tax_class_id is not None:
+            rate = context.rates(draft.country).get(tax_class_id, Decimal(0))
+        new_end = period_end(end, unit=unit, count=count, anchor_day=anchor)
+        periods.append((pk, end, new_end, new_end.astimezone(clock.provider_zone()).date(), recurring))
+        # Prepaid customers pay the coming period now; postpaid ones the period that ended.
+        fixed_start, fixed_end = (end, new_end) if draft.mode == BillingMode.PREPAID else (start, end)
+        label = f"{product_name} — {plan_name}"
+
+        addon_total = addons.get(pk) or Decimal(0)
+        _add_line(
+            draft, LineKind.SERVICE_PERIOD, pk, rate, label, recurring, Decimal(1), recurring, fixed_start, fixed_end
+        )
+        _add_line(
+            draft,
+            LineKind.ADDON,
+            pk,
+            rate,
+            _("Add-ons: %(service)s") % {"service": label},
+            addon_total,
+            Decimal(1),
+            addon_total,
+            fixed_start,
+            fixed_end,
+        )
+        if model in METERED:
+            for price in context.metered.get((plan_id, currency), []):
+                quantity = usage.get((pk, price.resource), Decimal(0))
+                billable = max(quantity - price.included_quantity, Decimal(0))
+                amount = (billable * price.unit_price).quantize(STORAGE_QUANTUM)
+                _add_line(
+                    draft,
+                    LineKind.USAGE,
+                    pk,
+                    rate,
+                    f"{label}: {price.resource} {billable.normalize()} {price.unit}",
+                    amount,
+                    billable,
+                    price.unit_price,
+                    start,
+                    end,
+                )
+    return drafts, periods
+
+
+def _add_line(
+    draft: _Draft,
+    kind: str,
+    service_id: int,
+    rate: Decimal,
+    description: str,
+    amount: Decimal,
+    quantity: Decimal,
+    unit_price: Decimal,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> None:
+    """Add a line with its VAT, rounded per line; nothing for a zero amount."""
+    if amount <= 0:
+        return
+    currency = draft.currency
+    if draft.entity.prices_include_tax:
+        gross = _round(amount, currency)
+        tax = _round(gross * rate / (HUNDRED + rate), currency)
+        net = gross - tax
+    else:
+        net = _round(amount, currency)
+        tax = _round(net * rate / HUNDRED, currency)
+        gross = net + tax
+    draft.lines.append(
+        _Line(kind, service_id, description[:300], quantity, unit_price, net, rate, tax, gross, start, end)
+    )
+
+
+def _write(context: _Context, drafts: dict[int, _Draft], periods: list[tuple[Any, ...]]) -> ChunkResult:
+    """Issue the drafts: numbers, invoices, lines, ledger, balances, periods, outbox."""
+    result = ChunkResult(renewed=len(periods))
+    at = context.at
+    year = at.astimezone(clock.provider_zone()).year
+    billable = [draft for draft in drafts.values() if draft.lines]
+    currencies = {draft.currency for draft in billable}
+    revenue = {c: ledger_account(kind=AccountKind.REVENUE, currency=c) for c in currencies}
+    tax_payable = {c: ledger_account(kind=AccountKind.TAX_PAYABLE, currency=c) for c in currencies}
+
+    # Customer accounts: create the missing ones in bulk, then lock the balances in pk order.
+    customer_ids = sorted({d.customer_id for d in billable})
+    wanted = {
+        (kind, d.customer_id, d.currency)
+        for d in billable
+        for kind in (AccountKind.CUSTOMER_BALANCE, AccountKind.RECEIVABLE)
+    }
+    existing = {
+        (kind, customer_id, currency): pk
+        for pk, kind, customer_id, currency in LedgerAccount.objects.filter(
+            customer_id__in=customer_ids, kind__in=[AccountKind.CUSTOMER_BALANCE, AccountKind.RECEIVABLE]
+        ).values_list("pk", "kind", "customer_id", "currency")
+    }
+    missing = sorted(wanted - set(existing))
+    if missing:
+        ids = allocate_ids(LedgerAccount, len(missing))
+        insert_rows(
+            LedgerAccount,
+            ["id", "kind", "customer_id", "currency", "cached_balance"],
+            [
+                (pk, kind, customer_id, currency, Decimal(0))
+                for pk, (kind, customer_id, currency) in zip(ids, missing, strict=True)
+            ],
+        )
+        existing.update(dict(zip(missing, ids, strict=True)))
+    balances = {
+        (customer_id, currency): -cached
+        for customer_id, currency, cached in LedgerAccount.objects.select_for_update()
+        .filter(pk__in=[existing[(AccountKind.CUSTOMER_BALANCE, d.customer_id, d.currency)] for d in billable])
+        .order_by("pk")
+        .values_list("customer_id", "currency", "cached_balance")
+    }
+
+    by_entity: dict[int, list[_Draft]] = defaultdict(list)
+    for draft in billable:
+        by_entity[draft.entity.pk].append(draft)
+    numbers: dict[int, str] = {}
+    for entity_id, entity_drafts in by_entity.items():
+        first = sequence_reserve(scope=f"invoice:{entity_id}:{year}", count=len(entity_drafts))
+        for offset, draft in enumerate(entity_drafts):
+            numbers[draft.customer_id] = invoice_number(
+                entity_drafts[0].entity, InvoiceKind.INVOICE, year, first + offset
+            )
+
+    invoice_ids = allocate_ids(Invoice, len(billable))
+    transaction_ids = allocate_ids(LedgerTransaction, len(billable))
+    line_count = sum(len(d.lines) for d in billable)
+    line_ids = iter(allocate_ids(InvoiceLine, line_count))
+    invoice_rows: list[tuple[Any, ...]] = []
+    line_rows: list[tuple[Any, ...]] = []
+    transaction_rows: list[tuple[Any, ...]] = []
+    entry_rows: list[tuple[Any, ...]] = []
+    outbox_rows: list[tuple[Any, ...]] = []
+    deltas: dict[int, Decimal] = defaultdict(Decimal)
+    for draft, invoice_id, transaction_id in zip(billable, invoice_ids, transaction_ids, strict=True):
+        total, net, tax = draft.total, draft.net, draft.tax
+        key = (draft.customer_id, draft.currency)
+        pay_now = draft.mode == BillingMode.PREPAID and balances.get(key, Decimal(0)) >= total
+        if pay_now:
+            balances[key] -= total
+            result.paid_from_balance += 1
+            debit = existing[(AccountKind.CUSTOMER_BALANCE, draft.customer_id, draft.currency)]
+        else:
+            debit = existing[(AccountKind.RECEIVABLE, draft.customer_id, draft.currency)]
+        number = numbers[draft.customer_id]
+        invoice_rows.append(
+            (
+                invoice_id,
+                InvoiceKind.INVOICE,
+                number,
+                draft.entity.pk,
+                draft.customer_id,
+                InvoiceStatus.PAID if pay_now else InvoiceStatus.ISSUED,
+                draft.currency,
+                at,
+                draft.due_date,
+                at if pay_now else None,
+                net,
+                tax,
+                total,
+                total if pay_now else Decimal(0),
+                draft.reverse_charge,
+                draft.customer_name[:300],
+                draft.tax_id[:64],
+                draft.country[:2],
+                transaction_id,
+                None,
+                at,
+            )
+        )
+        line_rows.extend(
+            (
+                next(line_ids),
+                invoice_id,
+                line.kind,
+                line.service_id,
+                line.description,
+                line.quantity,
+                line.unit_price,
+                line.net,
+                line.rate,
+                line.tax,
+                line.gross,
+                line.period_start,
+                line.period_end,
+            )
+            for line in draft.lines
+        )
+        transaction_rows.append(
+            (
+                transaction_id,
+                TransactionKind.CHARGE if pay_now else TransactionKind.INVOICE,
+                draft.customer_id,
+                _("Invoice %(number)s") % {"number": number},
+                at,
+                f"invoice-issue:{invoice_id}",
+                "invoice",
+                str(invoice_id),
+                SYSTEM.label,
+            )
+        )
+        for account_id, amount in (
+            (debit, total),
+            (revenue[draft.currency].pk, -net),
+            (tax_payable[draft.currency].pk, -tax),
+        ):
+            if amount:
+                entry_rows.append((transaction_id, account_id, draft.currency, amount))
+                deltas[account_id] += amount
+        payload = {"invoice_id": invoice_id, "customer_id": draft.customer_id}
+        outbox_rows.append(("invoice.issued", json.dumps(payload), at, 0, ""))
+        if pay_now:
+            outbox_rows.append(("invoice.paid", json.dumps(payload), at, 0, ""))
+
+    insert_rows(
+        Invoice,
+        [
+            "id",
+            "kind",
+            "number",
+            "legal_entity_id",
+            "customer_id",
+            "status",
+            "currency",
+            "issued_at",
+            "due_date",
+            "paid_at",
+            "net_total",
+            "tax_total",
+            "total",
+            "amount_paid",
+            "reverse_charge",
+            "customer_name",
+            "customer_tax_id",
+            "customer_country",
+            "issue_transaction_id",
+            "credit_note_for_id",
+            "created_at",
+        ],
+        invoice_rows,
+    )
+    insert_rows(
+        InvoiceLine,
+        [
+            "id",
+            "invoice_id",
+            "kind",
+            "service_id",
+            "description",
+            "quantity",
+            "unit_price",
+            "net",
+            "tax_rate",
+            "tax",
+            "gross",
+            "period_start",
+            "period_end",
+        ],
+        line_rows,
+    )
+    insert_rows(
+        LedgerTransaction,
+        [
+            "id",
+            "kind",
+            "customer_id",
+            "description",
+            "occurred_at",
+            "idempotency_key",
+            "reference_type",
+            "reference_id",
+            "actor_label",
+        ],
+        transaction_rows,
+    )
+    insert_rows(LedgerEntry, ["transaction_id", "account_id", "currency", "amount"], entry_rows)
+    apply_balance_deltas(dict(deltas))
+    insert_rows(OutboxEvent, ["topic", "payload", "created_at", "attempts", "last_error"], outbox_rows)
+    _advance_periods(periods)
+    result.invoices = len(billable)
+    return result
+
+
+def _advance_periods(periods: list[tuple[Any, ...]]) -> None:
+    """Move each renewed service into its new period (the new period is paid at its rate)."""
+    table = Service._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for first in range(0, len(periods), 1000):
+                batch = periods[first : first + 1000]
+                values = ", ".join(["(%s::bigint, %s::timestamptz, %s::timestamptz, %s::date)"] * len(batch))
+                params: list[Any] = []
+                for pk, start, end, due, _rate in batch:
+                    params.extend([pk, start, end, due])
+                cursor.execute(
+                    f"UPDATE {table} AS s SET current_period_start = v.start, current_period_end = v.finish, "  # noqa: S608
+                    f"next_due_date = v.due, paid_rate = s.recurring_amount "
+                    f"FROM (VALUES {values}) AS v(id, start, finish, due) WHERE s.id = v.id",
+                    params,
+                )
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        cursor.executemany(
+            f"UPDATE {table} SET current_period_start = %s, current_period_end = %s, next_due_date = %s, "  # noqa: S608
+            "paid_rate = recurring_amount WHERE id = %s",
+            [(adapt(start), adapt(end), due.isoformat(), pk) for pk, start, end, due, _rate in periods],
+        )
+
+
+def renew_chunk(*, lo: int, hi: int, at: dt.datetime, run_key: str, context: _Context | None = None) -> ChunkResult:
+    """Claim, price and bill the due services of customers [lo, hi) in one transaction."""
+    context = context or _Context(at)
+    with transaction.atomic():
+        claimed = _claim(lo, hi, at, run_key)
+        if not claimed:
+            return ChunkResult()
+        drafts, periods = _drafts(context, claimed)
+        return _write(context, drafts, periods)
+
+
+def due_customer_range(at: dt.datetime) -> tuple[int, int] | None:
+    bounds = (
+        Service.objects.filter(
+            status=ServiceStatus.ACTIVE, auto_renew=True, cancel_at_period_end=False, current_period_end__lte=at
+        )
+        .exclude(period_unit="once")
+        .aggregate(low=Min("customer_id"), high=Max("customer_id"))
+    )
+    if bounds["low"] is None:
+        return None
+    return bounds["low"], bounds["high"] + 1
+
+
+def billing_run(
+    *,
+    at: dt.datetime,
+    customers: tuple[int, int] | None = None,
+    chunk_customers: int = 2000,
+    run_key: str | None = None,
+    progress: Progress | None = None,
+    with_dunning: bool = True,
+) -> BillingRun:
+    """Run billing for the instant ``at`` (optionally only customers [lo, hi))."""
+    key = run_key or uuid.uuid4().hex
+    run, _created = BillingRun.objects.get_or_create(key=key, defaults={"at": at, "started_at": clock.now()})
+    for promise_id in PromisedPayment.objects.filter(status=PromisedPaymentStatus.OPEN, expires_at__lte=at).values_list(
+        "pk", flat=True
+    ):
+        promised_payment_expire(promise_id=promise_id, at=at)
+    ending = list(
+        Service.objects.filter(
+            cancel_at_period_end=True,
+            current_period_end__lte=at,
+            status__in=[ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED],
+        ).values_list("pk", flat=True)
+    )
+    services_transition_bulk(
+        service_ids=ending,
+        to=ServiceStatus.TERMINATED,
+        actor=SYSTEM,
+        reason=_("Cancelled at the end of the paid period"),
+    )
+    span = customers or due_customer_range(at)
+    totals = ChunkResult()
+    if span is not None:
+        context = _Context(at)
+        lo, hi = span
+        for start in range(lo, hi, chunk_customers):
+            result = renew_chunk(lo=start, hi=min(start + chunk_customers, hi), at=at, run_key=key, context=context)
+            totals.renewed += result.renewed
+            totals.invoices += result.invoices
+            totals.paid_from_balance += result.paid_from_balance
+            if progress is not None:
+                progress(min(start + chunk_customers, hi) - lo)
+    counts = dunning_run(at=at) if with_dunning else {"suspended": 0, "terminated": 0}
+    BillingRun.objects.filter(pk=run.pk).update(
+        finished_at=clock.now(),
+        services_renewed=totals.renewed,
+        invoices_issued=totals.invoices,
+        paid_from_balance=totals.paid_from_balance,
+        suspended=counts["suspended"],
+        terminated=counts["terminated"],
+    )
+    run.refresh_from_db()
+    return run
