@@ -18,14 +18,16 @@ from hostkeep.services.models import Order, ServiceChange
 
 def invoice_order(payload: dict[str, Any]) -> None:
     """The first payment of an order: one line per ordered unit, as priced at checkout."""
-    order = Order.objects.select_related("customer").prefetch_related("lines__product", "lines__service").get(
-        pk=payload["order_id"]
+    order = (
+        Order.objects.select_related("customer")
+        .prefetch_related("lines__product", "lines__service")
+        .get(pk=payload["order_id"])
     )
     lines = [
         PlannedLine(
             kind=LineKind.SERVICE_PERIOD,
-            description=_("%(item)s, first period (order %(number)s)") % {"item": line.description,
-                                                                         "number": order.number},
+            description=_("%(item)s, first period (order %(number)s)")
+            % {"item": line.description, "number": order.number},
             amount=Money(line.first_amount, order.currency),
             tax_class_id=line.product.tax_class_id,
             service_id=line.service.pk if hasattr(line, "service") else None,
@@ -42,8 +44,10 @@ def invoice_order(payload: dict[str, Any]) -> None:
 @transaction.atomic
 def bill_service_change(payload: dict[str, Any]) -> None:
     """Charge an upgrade (an invoice) or credit a downgrade (a credit note to the balance)."""
-    change = ServiceChange.objects.select_for_update().select_related("service__customer", "service__product").get(
-        pk=payload["change_id"]
+    change = (
+        ServiceChange.objects.select_for_update()
+        .select_related("service__customer", "service__product")
+        .get(pk=payload["change_id"])
     )
     if change.billed_at is not None or change.amount == 0:
         return
@@ -58,12 +62,18 @@ def bill_service_change(payload: dict[str, Any]) -> None:
         period_end=service.current_period_end,
     )
     if change.amount > 0:
-        invoice_create(customer=service.customer, currency=change.currency, lines=[line],
-                       source_key=f"service-change:{change.pk}")
+        invoice_create(
+            customer=service.customer, currency=change.currency, lines=[line], source_key=f"service-change:{change.pk}"
+        )
     else:
         negative = PlannedLine(**{**line.__dict__, "amount": Money(change.amount, change.currency)})
-        invoice_create(customer=service.customer, currency=change.currency, lines=[negative],
-                       source_key=f"service-change:{change.pk}", kind=InvoiceKind.CREDIT_NOTE)
+        invoice_create(
+            customer=service.customer,
+            currency=change.currency,
+            lines=[negative],
+            source_key=f"service-change:{change.pk}",
+            kind=InvoiceKind.CREDIT_NOTE,
+        )
     ServiceChange.objects.filter(pk=change.pk).update(billed_at=clock.now())
 
 

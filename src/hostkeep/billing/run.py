@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Min, Sum
+from django.db.models import Max, Min
 from django.utils.translation import gettext as _
 
 from hostkeep.accounts.models import Customer, CustomerLegalEntity, ProviderLegalEntity
@@ -32,10 +32,10 @@ from hostkeep.billing.dunning import dunning_run
 from hostkeep.billing.models import BillingProfile, BillingRun, Invoice, InvoiceLine, PromisedPayment
 from hostkeep.billing.tax import HUNDRED, rates_for_country, reverse_charge_applies
 from hostkeep.catalog.choices import PricingModel
-from hostkeep.catalog.models import MeteredPrice
+from hostkeep.catalog.models import MeteredPrice, Plan, Product
 from hostkeep.core import clock
 from hostkeep.core.actions import SYSTEM, sequence_reserve
-from hostkeep.core.bulk import allocate_ids, insert_rows
+from hostkeep.core.bulk import allocate_ids, insert_rows, update_rows
 from hostkeep.core.models import OutboxEvent
 from hostkeep.core.money import MINOR_UNITS, STORAGE_QUANTUM
 from hostkeep.ledger.actions import apply_balance_deltas, ledger_account
@@ -45,7 +45,7 @@ from hostkeep.services.bulk_actions import services_transition_bulk
 from hostkeep.services.choices import ServiceStatus
 from hostkeep.services.models import Service, ServiceAddon
 from hostkeep.services.periods import period_end
-from hostkeep.usage.selectors import usage_totals
+from hostkeep.usage.models import UsageRecord
 
 Progress = Callable[[int], None]
 METERED = (PricingModel.PAY_AS_YOU_GO, PricingModel.ALLOCATION_POOL, PricingModel.HYBRID)
@@ -138,53 +138,93 @@ class _Context:
         return self._rates[country]
 
 
+def _claimed_rows(service_ids: list[int]) -> list[tuple[Any, ...]]:
+    """The fields pricing needs for each claimed service, in one query per 5,000 services."""
+    services, plans, products = Service._meta.db_table, Plan._meta.db_table, Product._meta.db_table
+    rows: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for first in range(0, len(service_ids), 5000):
+            ids = service_ids[first : first + 5000]
+            cursor.execute(
+                "SELECT s.id, s.customer_id, s.plan_id, p.name, p.pricing_model, r.name, r.tax_class_id, "  # noqa: S608
+                "s.currency, s.period_unit, s.period_count, s.anchor_day, s.current_period_start, "
+                f"s.current_period_end, s.recurring_amount FROM {services} s JOIN {plans} p ON p.id = s.plan_id "
+                f"JOIN {products} r ON r.id = s.product_id WHERE s.id IN ({', '.join(['%s'] * len(ids))})",
+                ids,
+            )
+            rows.extend(cursor.fetchall())
+    if connection.vendor != "postgresql":  # SQLite hands back text and floats
+        rows = [
+            (*row[:11], _aware(row[11]), _aware(row[12]), Decimal(str(row[13])).quantize(STORAGE_QUANTUM))
+            for row in rows
+        ]
+    return rows
+
+
+def _aware(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
+
+
+def _usage_of_current_periods(service_ids: list[int]) -> dict[tuple[int, str], Decimal]:
+    """Usage per (service, resource) recorded within each service's current period: one
+    grouped join per 5,000 services (usage's own table, read the way usage.selectors does)."""
+    usage_table, services = UsageRecord._meta.db_table, Service._meta.db_table
+    totals: dict[tuple[int, str], Decimal] = {}
+    with connection.cursor() as cursor:
+        for first in range(0, len(service_ids), 5000):
+            ids = service_ids[first : first + 5000]
+            cursor.execute(
+                f"SELECT u.service_id, u.resource, SUM(u.quantity) FROM {usage_table} u "  # noqa: S608
+                f"JOIN {services} s ON s.id = u.service_id WHERE u.service_id IN ({', '.join(['%s'] * len(ids))}) "
+                "AND u.period_start >= s.current_period_start AND u.period_start < s.current_period_end "
+                "GROUP BY u.service_id, u.resource",
+                ids,
+            )
+            for service_id, resource, total in cursor.fetchall():
+                totals[(service_id, resource)] = Decimal(str(total)).quantize(STORAGE_QUANTUM)
+    return totals
+
+
 def _drafts(context: _Context, service_ids: list[int]) -> tuple[dict[int, _Draft], list[tuple[Any, ...]]]:
     """Price the claimed services in memory; returns invoice drafts per customer and the new
     period of each service."""
-    rows = list(
-        Service.objects.filter(pk__in=service_ids).values_list(
-            "pk",
-            "customer_id",
-            "plan_id",
-            "plan__name",
-            "plan__pricing_model",
-            "product__name",
-            "product__tax_class_id",
-            "currency",
-            "period_unit",
-            "period_count",
-            "anchor_day",
-            "current_period_start",
-            "current_period_end",
-            "recurring_amount",
-        )
-    )
-    addons = dict(
-        ServiceAddon.objects.filter(service_id__in=service_ids, cancelled_at__isnull=True)
-        .values("service_id")
-        .annotate(total=Sum("recurring_amount"))
-        .values_list("service_id", "total")
-    )
+    rows = _claimed_rows(service_ids)
+    addons: dict[int, Decimal] = {}
     customer_ids = sorted({row[1] for row in rows})
-    customers = {
-        pk: (name, country)
-        for pk, name, country in Customer.objects.filter(pk__in=customer_ids).values_list("pk", "name", "country")
-    }
-    profiles = {
-        customer_id: (mode, entity_id)
-        for customer_id, mode, entity_id in BillingProfile.objects.filter(customer_id__in=customer_ids).values_list(
-            "customer_id", "mode", "legal_entity_id"
-        )
-    }
+    customers: dict[int, tuple[str, str]] = {}
+    profiles: dict[int, tuple[str, int | None]] = {}
     documents: dict[int, tuple[str, str, str]] = {}
-    for customer_id, name, tax_id, country in (
-        CustomerLegalEntity.objects.filter(customer_id__in=customer_ids)
-        .order_by("customer_id", "-is_default", "pk")
-        .values_list("customer_id", "name", "tax_id", "country")
-    ):
-        documents.setdefault(customer_id, (name, tax_id, country))
-    metered_periods = [(row[0], row[11], row[12]) for row in rows if row[4] in METERED]
-    usage = usage_totals(metered_periods) if metered_periods else {}
+    with connection.cursor() as cursor:
+        for first in range(0, len(service_ids), 5000):
+            ids = service_ids[first : first + 5000]
+            cursor.execute(
+                f"SELECT service_id, SUM(recurring_amount) FROM {ServiceAddon._meta.db_table} "  # noqa: S608
+                f"WHERE cancelled_at IS NULL AND service_id IN ({', '.join(['%s'] * len(ids))}) GROUP BY service_id",
+                ids,
+            )
+            addons.update((service_id, Decimal(total)) for service_id, total in cursor.fetchall())
+        for first in range(0, len(customer_ids), 5000):
+            ids = customer_ids[first : first + 5000]
+            marks = ", ".join(["%s"] * len(ids))
+            cursor.execute(f"SELECT id, name, country FROM {Customer._meta.db_table} WHERE id IN ({marks})", ids)  # noqa: S608
+            customers.update((pk, (name, country)) for pk, name, country in cursor.fetchall())
+            cursor.execute(
+                f"SELECT customer_id, mode, legal_entity_id FROM {BillingProfile._meta.db_table} "  # noqa: S608
+                f"WHERE customer_id IN ({marks})",
+                ids,
+            )
+            profiles.update((pk, (mode, entity)) for pk, mode, entity in cursor.fetchall())
+            cursor.execute(
+                f"SELECT customer_id, name, tax_id, country FROM {CustomerLegalEntity._meta.db_table} "  # noqa: S608
+                f"WHERE customer_id IN ({marks}) ORDER BY customer_id, is_default DESC, id",
+                ids,
+            )
+            for customer_id, name, tax_id, country in cursor.fetchall():
+                documents.setdefault(customer_id, (name, tax_id, country))
+    metered = [row[0] for row in rows if row[4] in METERED]
+    usage = _usage_of_current_periods(metered) if metered else {}
 
     drafts: dict[int, _Draft] = {}
     periods: list[tuple[Any, ...]] = []
@@ -512,28 +552,17 @@ def _write(context: _Context, drafts: dict[int, _Draft], periods: list[tuple[Any
 
 def _advance_periods(periods: list[tuple[Any, ...]]) -> None:
     """Move each renewed service into its new period (the new period is paid at its rate)."""
-    table = Service._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for first in range(0, len(periods), 1000):
-                batch = periods[first : first + 1000]
-                values = ", ".join(["(%s::bigint, %s::timestamptz, %s::timestamptz, %s::date)"] * len(batch))
-                params: list[Any] = []
-                for pk, start, end, due, _rate in batch:
-                    params.extend([pk, start, end, due])
-                cursor.execute(
-                    f"UPDATE {table} AS s SET current_period_start = v.start, current_period_end = v.finish, "  # noqa: S608
-                    f"next_due_date = v.due, paid_rate = s.recurring_amount "
-                    f"FROM (VALUES {values}) AS v(id, start, finish, due) WHERE s.id = v.id",
-                    params,
-                )
-            return
-        adapt = connection.ops.adapt_datetimefield_value
-        cursor.executemany(
-            f"UPDATE {table} SET current_period_start = %s, current_period_end = %s, next_due_date = %s, "  # noqa: S608
-            "paid_rate = recurring_amount WHERE id = %s",
-            [(adapt(start), adapt(end), due.isoformat(), pk) for pk, start, end, due, _rate in periods],
-        )
+    update_rows(
+        Service,
+        columns={"start": "timestamptz", "finish": "timestamptz", "due": "date"},
+        assignments={
+            "current_period_start": "v.start",
+            "current_period_end": "v.finish",
+            "next_due_date": "v.due",
+            "paid_rate": "t.recurring_amount",
+        },
+        rows=[(pk, start, end, due) for pk, start, end, due, _rate in periods],
+    )
 
 
 def renew_chunk(*, lo: int, hi: int, at: dt.datetime, run_key: str, context: _Context | None = None) -> ChunkResult:

@@ -8,12 +8,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
 from hostkeep.accounts.models import Customer
 from hostkeep.core import clock
+from hostkeep.core.bulk import update_rows
 from hostkeep.core.errors import Conflict
 from hostkeep.core.money import Money
 from hostkeep.ledger.choices import PER_CUSTOMER, AccountKind, TransactionKind
@@ -191,28 +192,13 @@ def ledger_post_many(postings: Sequence[Posting]) -> list[LedgerTransaction]:
 
 
 def apply_balance_deltas(deltas: dict[int, Decimal]) -> None:
-    """Move cached balances by ``deltas``: batched ``UPDATE ... FROM (VALUES ...)`` on
-    PostgreSQL, one prepared statement run many times on SQLite (fast in-process)."""
-    items = sorted(deltas.items())
-    table = LedgerAccount._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.executemany(
-                f"UPDATE {table} SET cached_balance = cached_balance + %s WHERE id = %s",  # noqa: S608
-                [(str(delta), pk) for pk, delta in items],
-            )
-            return
-        for start in range(0, len(items), 1000):
-            batch = items[start : start + 1000]
-            values = ", ".join(["(%s::bigint, %s::numeric)"] * len(batch))
-            params: list[int | str] = []
-            for pk, delta in batch:
-                params.extend([pk, str(delta)])
-            cursor.execute(
-                f"UPDATE {table} SET cached_balance = {table}.cached_balance + d.delta "  # noqa: S608 - fixed names
-                f"FROM (VALUES {values}) AS d(id, delta) WHERE {table}.id = d.id",
-                params,
-            )
+    """Move cached balances by ``deltas`` in one set-based UPDATE (see core.bulk.update_rows)."""
+    update_rows(
+        LedgerAccount,
+        columns={"delta": "numeric"},
+        assignments={"cached_balance": "t.cached_balance + v.delta"},
+        rows=[(pk, delta) for pk, delta in sorted(deltas.items())],
+    )
 
 
 def ledger_reverse(

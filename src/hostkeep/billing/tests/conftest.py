@@ -19,8 +19,9 @@ SAST = dt.timezone(dt.timedelta(hours=2))
 
 @pytest.fixture
 def entity(db):
-    return ProviderLegalEntity.objects.create(name="The Villager People (Pty) Ltd", short_code="tvp", country="ZA",
-                                              tax_id="4999999999", is_default=True)
+    return ProviderLegalEntity.objects.create(
+        name="The Villager People (Pty) Ltd", short_code="tvp", country="ZA", tax_id="4999999999", is_default=True
+    )
 
 
 @pytest.fixture

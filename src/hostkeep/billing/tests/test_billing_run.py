@@ -7,7 +7,7 @@ import time_machine
 from django.db import close_old_connections, connection, transaction
 
 from hostkeep.accounts.tests.factories import ContactFactory
-from hostkeep.billing.actions import balance_top_up, invoice_create, PlannedLine
+from hostkeep.billing.actions import PlannedLine, balance_top_up, invoice_create
 from hostkeep.billing.choices import InvoiceStatus, LineKind
 from hostkeep.billing.models import Invoice, InvoiceLine, ServicePeriodCharge
 from hostkeep.billing.run import billing_run, renew_chunk
@@ -22,8 +22,11 @@ from hostkeep.services.models import Service
 
 
 def renewal_invoices(service):
-    return Invoice.objects.filter(lines__service=service, lines__kind=LineKind.SERVICE_PERIOD).exclude(
-        source_key__startswith="order:").distinct()
+    return (
+        Invoice.objects.filter(lines__service=service, lines__kind=LineKind.SERVICE_PERIOD)
+        .exclude(source_key__startswith="order:")
+        .distinct()
+    )
 
 
 @pytest.mark.django_db
@@ -74,8 +77,7 @@ def test_an_unpaid_service_is_suspended_after_grace_and_unsuspended_on_payment(c
     assert renewal.status == InvoiceStatus.OVERDUE
     assert renewal.total == Decimal("115")
     with time_machine.travel(dt.datetime(2026, 4, 5, 12, 0, tzinfo=SAST), tick=False):
-        balance_top_up(customer=service.customer, amount=zar("115"), idempotency_key="pay-renewal",
-                       description="pay")
+        balance_top_up(customer=service.customer, amount=zar("115"), idempotency_key="pay-renewal", description="pay")
     service.refresh_from_db()
     renewal.refresh_from_db()
     assert (renewal.status, service.status) == (InvoiceStatus.PAID, "active")
@@ -123,8 +125,9 @@ def test_two_runs_started_at_once_bill_each_period_once(catalog):
     with time_machine.travel(dt.datetime(2026, 3, 1, 9, 0, tzinfo=SAST), tick=False):
         services = [make_active_service(catalog) for _ in range(20)]
         for service in services[:10]:
-            balance_top_up(customer=service.customer, amount=zar(1000), idempotency_key=f"t{service.pk}",
-                           description="top-up")
+            balance_top_up(
+                customer=service.customer, amount=zar(1000), idempotency_key=f"t{service.pk}", description="top-up"
+            )
     at = dt.datetime(2026, 4, 1, 1, 0, tzinfo=SAST)
     errors = []
     barrier = threading.Barrier(2)
@@ -133,7 +136,7 @@ def test_two_runs_started_at_once_bill_each_period_once(catalog):
         try:
             barrier.wait()
             billing_run(at=at, run_key=key, chunk_customers=3)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             errors.append(error)
         finally:
             close_old_connections()
@@ -148,8 +151,12 @@ def test_two_runs_started_at_once_bill_each_period_once(catalog):
     assert errors == []
     for service in services:
         assert renewal_invoices(service).count() == 1
-    assert InvoiceLine.objects.filter(kind=LineKind.SERVICE_PERIOD).exclude(
-        invoice__source_key__startswith="order:").count() == 20
+    assert (
+        InvoiceLine.objects.filter(kind=LineKind.SERVICE_PERIOD)
+        .exclude(invoice__source_key__startswith="order:")
+        .count()
+        == 20
+    )
     numbers = sorted(int(n.rsplit("-", 1)[1]) for n in Invoice.objects.values_list("number", flat=True))
     assert numbers == list(range(1, len(numbers) + 1))
     assert unbalanced_transactions() == []
@@ -166,9 +173,13 @@ def test_fifty_invoices_issued_in_parallel_are_numbered_1_to_50(entity):
     def issue(index):
         try:
             barrier.wait()
-            invoice_create(customer=contacts[index].customer, currency="ZAR", source_key=f"manual:{index}",
-                           lines=[PlannedLine(kind=LineKind.ONE_OFF, description="x", amount=zar(10))])
-        except Exception as error:  # noqa: BLE001
+            invoice_create(
+                customer=contacts[index].customer,
+                currency="ZAR",
+                source_key=f"manual:{index}",
+                lines=[PlannedLine(kind=LineKind.ONE_OFF, description="x", amount=zar(10))],
+            )
+        except Exception as error:
             errors.append(error)
         finally:
             close_old_connections()
