@@ -54,7 +54,7 @@ def _catalog() -> tuple[Plan, Plan]:
     return monthly, payg
 
 
-def _generate(count: int, *, due: dt.datetime, monthly: Plan, payg: Plan, prefix: str) -> None:
+def _generate(count: int, *, due: dt.datetime, monthly: Plan, payg: Plan, prefix: str) -> dict[str, Any]:
     """Customers, services, funded balances and usage, written in bulk (COPY on PostgreSQL)."""
     start = due - dt.timedelta(days=30)
     clearing = ledger_account(kind=AccountKind.GATEWAY_CLEARING, currency="ZAR")
@@ -210,7 +210,7 @@ def _in_child(work: Any) -> dict[str, Any]:
     with os.fdopen(read) as pipe:
         data = pipe.read()
     os.waitpid(pid, 0)
-    result = json.loads(data or '{"error": "the child died"}')
+    result: dict[str, Any] = json.loads(data or '{"error": "the child died"}')
     if "error" in result:
         raise RuntimeError(result["error"])
     return result
@@ -272,9 +272,9 @@ def run(*, stdout: Any, services: int, naive: int, database: str, keep: bool, **
     vendor = connection.vendor
     monthly, payg = _catalog()
     started = time.perf_counter()
-    _in_child(lambda: (_generate(services, due=AT, monthly=monthly, payg=payg, prefix="bench"), {})[1])
+    _in_child(lambda: _generate(services, due=AT, monthly=monthly, payg=payg, prefix="bench"))
     if naive:
-        _in_child(lambda: (_generate(naive, due=NAIVE_AT, monthly=monthly, payg=payg, prefix="naive"), {})[1])
+        _in_child(lambda: _generate(naive, due=NAIVE_AT, monthly=monthly, payg=payg, prefix="naive"))
     stdout.write(f"generated {services} + {naive} services in {time.perf_counter() - started:.1f}s")
     if vendor == "postgresql":
         with connection.cursor() as cursor:
