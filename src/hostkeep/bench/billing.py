@@ -188,6 +188,7 @@ def _generate(count: int, *, due: dt.datetime, monthly: Plan, payg: Plan, prefix
                 ["service_id", "resource", "quantity", "period_start", "period_end", "source_id", "received_at"],
                 usage,
             )
+    return {"generated": count}
 
 
 def _in_child(work: Any) -> dict[str, Any]:
@@ -198,7 +199,7 @@ def _in_child(work: Any) -> dict[str, Any]:
     if pid == 0:  # pragma: no cover - the child
         os.close(read)
         try:
-            result = work()
+            result: dict[str, Any] = work()
             result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         except BaseException as error:
             result = {"error": repr(error)}
@@ -210,10 +211,10 @@ def _in_child(work: Any) -> dict[str, Any]:
     with os.fdopen(read) as pipe:
         data = pipe.read()
     os.waitpid(pid, 0)
-    result: dict[str, Any] = json.loads(data or '{"error": "the child died"}')
-    if "error" in result:
-        raise RuntimeError(result["error"])
-    return result
+    answer: dict[str, Any] = json.loads(data or '{"error": "the child died"}')
+    if "error" in answer:
+        raise RuntimeError(answer["error"])
+    return answer
 
 
 def _timed_run() -> dict[str, Any]:
