@@ -48,8 +48,14 @@ def run_jobs(monkeypatch):
 
     def run() -> None:
         Worker(
-            queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
-            max_tasks=None, worker_id="test-worker", excluded_queue_names=[],
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="test-worker",
+            excluded_queue_names=[],
         ).run()
 
     return run
@@ -119,3 +125,11 @@ def _append_only_triggers_survive_flush(request):
             for name, sql in cursor.fetchall():
                 cursor.execute(f'DROP TRIGGER "{name}"')
                 _dropped_triggers.append(sql)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()

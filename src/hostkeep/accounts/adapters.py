@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.http import HttpRequest
 
 from hostkeep.accounts.actions import customer_register
@@ -12,6 +13,7 @@ from hostkeep.accounts.middleware import client_ip
 from hostkeep.accounts.models import User
 from hostkeep.accounts.selectors import actor_for_user
 from hostkeep.core.actions import audit_record
+from hostkeep.core.fields import decrypt_text, encrypt_text
 
 
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
@@ -31,3 +33,13 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         audit_record(
             actor=actor.audit(), action="auth.login", customer_id=actor.customer.pk if actor.customer else None
         )
+
+
+class MFAAdapter(DefaultMFAAdapter):  # type: ignore[misc]
+    """TOTP secrets and recovery-code seeds are stored encrypted, like integration secrets."""
+
+    def encrypt(self, text: str) -> str:
+        return encrypt_text(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return decrypt_text(encrypted_text)

@@ -117,6 +117,16 @@ class Actor:
         return self.customer is not None and self.contact_role is not None
 
     @property
+    def contact_role_label(self) -> str:
+        """The contact role as people read it, in the current language."""
+        return str(ContactRole(self.contact_role).label) if self.contact_role else ""
+
+    @property
+    def staff_role_label(self) -> str:
+        """The staff role as people read it, in the current language."""
+        return str(StaffRole(self.staff_role).label) if self.staff_role else ""
+
+    @property
     def customer_permissions(self) -> frozenset[CustomerPermission]:
         if not self.contact_role:
             return frozenset()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Model, Q, QuerySet
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from hostkeep.accounts.choices import CustomerStatus
@@ -29,7 +30,7 @@ def get_scoped[M: Model](queryset: QuerySet[M], pk: object) -> M:
         return queryset.get(pk=pk)
     except (ObjectDoesNotExist, ValueError, TypeError):
         raise NotFound(
-            _("%(object)s not found.") % {"object": str(queryset.model._meta.verbose_name).capitalize()}
+            _("%(object)s not found.") % {"object": capfirst(str(queryset.model._meta.verbose_name))}
         ) from None
 
 

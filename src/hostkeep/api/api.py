@@ -6,11 +6,14 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from hostkeep.accounts.api import customer_router, staff_router
 from hostkeep.api.auth import AUTHENTICATION
+from hostkeep.catalog import api as catalog_api
 from hostkeep.core.errors import HostkeepError
+from hostkeep.services import api as services_api
+from hostkeep.usage.api import usage_router
 
 api = NinjaAPI(
     title="Hostkeep API",
@@ -36,6 +39,14 @@ def schema_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
     return api.create_response(request, body, status=422)
 
 
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    """Malformed bodies, a missing CSRF token and the like, in the same error shape."""
+    codes = {400: "bad_request", 403: "permission_denied", 404: "not_found", 405: "method_not_allowed"}
+    body = {"error": {"code": codes.get(error.status_code, "error"), "message": str(error)}}
+    return api.create_response(request, body, status=error.status_code)
+
+
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
     body = {"error": {"code": "unauthenticated", "message": _("A valid API token or session is required.")}}
@@ -44,3 +55,8 @@ def unauthenticated(request: HttpRequest, error: AuthenticationError) -> HttpRes
 
 api.add_router("/account", customer_router, tags=["account"])
 api.add_router("/staff", staff_router, tags=["staff"])
+api.add_router("/catalog", catalog_api.customer_router, tags=["catalogue"])
+api.add_router("/", services_api.customer_router, tags=["orders and services"])
+api.add_router("/staff/catalog", catalog_api.staff_router, tags=["staff: catalogue"])
+api.add_router("/staff", services_api.staff_router, tags=["staff: services and orders"])
+api.add_router("/usage", usage_router, tags=["usage"])

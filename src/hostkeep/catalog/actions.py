@@ -106,6 +106,7 @@ def catalog_save[M: models.Model](*, actor: Actor, model: type[M], values: dict[
         raise Conflict(
             _("This conflicts with an existing entry (a code or slug already in use?)."), code="duplicate"
         ) from None
+    instance.refresh_from_db()  # return what is stored (amounts to 4 places), not what was sent
     audit_record(
         actor=actor.audit(),
         action=f"catalog.{model._meta.model_name}.{'create' if pk is None else 'update'}",

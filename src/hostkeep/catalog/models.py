@@ -344,7 +344,11 @@ class PromoCode(models.Model):
         verbose_name = _("promo code")
         verbose_name_plural = _("promo codes")
         constraints = [
-            models.UniqueConstraint(Upper("code"), name="promo_code_unique_ci"),
+            models.UniqueConstraint(
+                Upper("code"),
+                name="promo_code_unique_ci",
+                violation_error_message=_("A promo code with this code already exists (in any case)."),
+            ),
             models.CheckConstraint(
                 condition=Q(max_uses__isnull=True) | Q(times_used__lte=models.F("max_uses")),
                 name="promo_code_not_overused",

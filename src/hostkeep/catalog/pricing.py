@@ -72,6 +72,22 @@ def orderable_plan(plan: Plan) -> None:
         raise _refuse("plan", _("This plan is not on sale."))
 
 
+def order_period(plan: Plan, period_unit: str, period_count: Any) -> tuple[str, int]:
+    """The billing period an order of ``plan`` asks for, made whole: a one-time plan is sold
+    once, a pay-as-you-go plan bills monthly; anything else must name a period."""
+    if plan.pricing_model == PricingModel.ONE_TIME:
+        return PeriodUnit.ONCE, 1
+    if plan.pricing_model == PricingModel.PAY_AS_YOU_GO:
+        return PeriodUnit.MONTH, 1
+    if period_unit not in PeriodUnit.values or period_unit == PeriodUnit.ONCE:
+        raise _refuse("period_unit", _("Choose a billing period."))
+    try:
+        count = int(period_count)
+    except (TypeError, ValueError):
+        raise _refuse("period_count", _("Choose a billing period.")) from None
+    return period_unit, count
+
+
 def plan_price_for(plan: Plan, *, currency: str, period_unit: str, period_count: int) -> PlanPrice | None:
     if plan.pricing_model == PricingModel.PAY_AS_YOU_GO:
         return None
@@ -92,8 +108,8 @@ def plan_price_for(plan: Plan, *, currency: str, period_unit: str, period_count:
 
 def _option_amount(
     option: ConfigurableOption, value: Any, *, currency: str, unit: str, count: int
-) -> tuple[Decimal, Any, Any]:
-    """(price delta, normalised value, value for the module) of one option."""
+) -> tuple[Decimal, Any, Any, str]:
+    """(price delta, normalised value, value for the module, value as people read it) of one option."""
     prices: list[OptionPrice] = [
         p for p in option.prices.all() if p.currency == currency and p.period_unit == unit and p.period_count == count
     ]
@@ -118,7 +134,7 @@ def _option_amount(
             )
         unit_price = next((p.amount for p in prices if p.choice_id is None), Decimal(0))
         charged = max(quantity - option.included_quantity, 0)
-        return unit_price * charged, quantity, quantity * option.module_multiplier
+        return unit_price * charged, quantity, quantity * option.module_multiplier, str(quantity)
     choices = list(option.choices.all())
     if value is None:
         chosen = next((c for c in choices if c.is_default), choices[0] if choices else None)
@@ -127,7 +143,7 @@ def _option_amount(
     if chosen is None:
         raise _refuse(f"options.{option.code}", _("Choose one of the offered values."))
     amount = next((p.amount for p in prices if p.choice_id == chosen.pk), Decimal(0))
-    return amount, chosen.code, chosen.module_value or chosen.code
+    return amount, chosen.code, chosen.module_value or chosen.code, chosen.label
 
 
 def promo_discount(promo: PromoCode, *, plan: Plan, base: Money, at: dt.datetime) -> Money:
@@ -183,14 +199,14 @@ def quote_item(
         raise _refuse(f"options.{unknown[0]}", _("This product has no such option."))
     chosen: dict[str, Any] = {}
     for code, option in options.items():
-        amount, normalised, module_value = _option_amount(
+        amount, normalised, module_value, shown = _option_amount(
             option, option_values.get(code), currency=currency, unit=period_unit, count=period_count
         )
         chosen[code] = normalised
         if option.module_field:
             limits[option.module_field] = module_value
         if amount:
-            lines.append(PriceLine("option", code, f"{option.name}: {normalised}", Money(amount, currency), recurring))
+            lines.append(PriceLine("option", code, f"{option.name}: {shown}", Money(amount, currency), recurring))
 
     addons = {addon.code: addon for addon in product.addons.all() if addon.is_active}
     addon_amounts: dict[str, Money] = {}

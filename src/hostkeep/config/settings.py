@@ -150,8 +150,12 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Hostkeep] "
-ACCOUNT_RATE_LIMITS = False  # django-axes owns lock-out, so the two do not fight over it.
+# django-axes locks a login after repeated wrong passwords (at 5); allauth's "login_failed"
+# limit, which also counts wrong two-factor codes per user, is set above that so the two do
+# not fight over passwords while codes cannot be guessed at speed.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/5m/key,60/m/ip"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "hostkeep.accounts.adapters.MFAAdapter"
 MFA_TOTP_ISSUER = env.text("HOSTKEEP_NAME") or "Hostkeep"
 
 AXES_FAILURE_LIMIT = env.integer("HOSTKEEP_LOGIN_FAILURE_LIMIT", 5, minimum=1)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hostkeep.portal import views
+from hostkeep.portal import views, views_ordering, views_services
 
 app_name = "portal"
 urlpatterns = [
@@ -14,4 +14,16 @@ urlpatterns = [
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("activity/", views.activity, name="activity"),
+    path("catalogue/", views_ordering.catalogue, name="catalogue"),
+    path("catalogue/<slug:slug>/", views_ordering.product_order, name="product_order"),
+    path("catalogue/<slug:slug>/quote/", views_ordering.product_quote, name="product_quote"),
+    path("cart/", views_ordering.cart, name="cart"),
+    path("cart/<int:item_id>/remove/", views_ordering.cart_remove, name="cart_remove"),
+    path("cart/checkout/", views_ordering.checkout, name="checkout"),
+    path("orders/", views_ordering.orders, name="orders"),
+    path("services/", views_services.services, name="services"),
+    path("services/<int:service_id>/", views_services.service_detail, name="service_detail"),
+    path("services/<int:service_id>/change/", views_services.service_change_preview, name="service_change_preview"),
+    path("services/<int:service_id>/change/confirm/", views_services.service_change_apply, name="service_change_apply"),
+    path("services/<int:service_id>/cancel/", views_services.service_cancel, name="service_cancel"),
 ]

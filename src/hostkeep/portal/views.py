@@ -19,7 +19,7 @@ from django.views.i18n import set_language
 from hostkeep.accounts import actions, selectors
 from hostkeep.accounts.middleware import CUSTOMER_SESSION_KEY, ActorRequest
 from hostkeep.accounts.permissions import CustomerPermission
-from hostkeep.core.errors import HostkeepError, NotFound
+from hostkeep.core.errors import HostkeepError, NotFound, PermissionRefused
 from hostkeep.portal.forms import ContactForm, LegalEntityForm, TokenForm
 
 View = Callable[..., HttpResponse]
@@ -65,6 +65,11 @@ def language_switch(request: ActorRequest) -> HttpResponse:
 
 
 def _form_errors(form: Any, error: HostkeepError) -> None:
+    """Show a refused value on the form. A refusal of the action itself (no permission, not
+    found) is raised again, for ``customer_page`` to render as an error page: the form may
+    not even be shown to that role."""
+    if isinstance(error, PermissionRefused | NotFound):
+        raise error
     for field, problems in error.fields.items():
         for problem in problems:
             form.add_error(field if field in form.fields else None, problem)

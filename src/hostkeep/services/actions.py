@@ -17,8 +17,8 @@ from hostkeep.accounts.permissions import Actor, CustomerPermission, StaffPermis
 from hostkeep.accounts.selectors import customer_scope, get_scoped
 from hostkeep.catalog.choices import PeriodUnit, PricingModel, RefundPolicy
 from hostkeep.catalog.models import Plan, Product, PromoCode
-from hostkeep.catalog.pricing import ItemQuote, quote_item, split_tax, tax_rate_for
-from hostkeep.catalog.selectors import plan_for_ordering
+from hostkeep.catalog.pricing import ItemQuote, order_period, quote_item, split_tax, tax_rate_for
+from hostkeep.catalog.selectors import plan_for_ordering, promo_by_code
 from hostkeep.core import clock
 from hostkeep.core.actions import audit_record, outbox_emit, sequence_next
 from hostkeep.core.errors import Conflict, PermissionRefused, ValidationFailed
@@ -56,20 +56,6 @@ def _quantity(value: Any) -> int:
     return quantity
 
 
-def _period(plan: Plan, period_unit: str, period_count: Any) -> tuple[str, int]:
-    if plan.pricing_model == PricingModel.ONE_TIME:
-        return PeriodUnit.ONCE, 1
-    if plan.pricing_model == PricingModel.PAY_AS_YOU_GO:
-        return PeriodUnit.MONTH, 1
-    if period_unit not in PeriodUnit.values or period_unit == PeriodUnit.ONCE:
-        raise _refuse("period_unit", _("Choose a billing period."))
-    try:
-        count = int(period_count)
-    except (TypeError, ValueError):
-        raise _refuse("period_count", _("Choose a billing period.")) from None
-    return period_unit, count
-
-
 @transaction.atomic
 def cart_add(
     *,
@@ -87,7 +73,7 @@ def cart_add(
     if not isinstance(option_values or {}, dict) or not isinstance(addon_codes or [], list):
         raise _refuse("options", _("Options must be an object and add-ons a list."))
     plan = plan_for_ordering(plan_id)
-    unit, length = _period(plan, period_unit, period_count)
+    unit, length = order_period(plan, period_unit, period_count)
     quote = quote_item(
         plan=plan,
         currency=customer.currency,
@@ -136,19 +122,6 @@ class CheckoutQuote:
     tax: Money
     total: Money
     promo: PromoCode | None
-
-
-def _promo_by_code(code: str, *, lock: bool) -> PromoCode | None:
-    code = (code or "").strip()
-    if not code:
-        return None
-    if len(code) > 40:
-        raise _refuse("promo_code", _("No such promo code."))
-    queryset = PromoCode.objects.select_for_update() if lock else PromoCode.objects.all()
-    promo = queryset.filter(code__iexact=code).first()
-    if promo is None:
-        raise _refuse("promo_code", _("No such promo code."))
-    return promo
 
 
 def checkout_quote(
@@ -234,7 +207,7 @@ def checkout(*, actor: Actor, promo_code: str = "", idempotency_key: str = "") -
         product = products[product_id]
         if product.stock_limit is not None and product.stock_used + count > product.stock_limit:
             raise Conflict(_("%(product)s is out of stock.") % {"product": product.name}, code="out_of_stock")
-    promo = _promo_by_code(promo_code, lock=True)
+    promo = promo_by_code(promo_code, lock=True)
     if promo is not None:
         if promo.max_uses is not None and promo.times_used >= promo.max_uses:
             raise Conflict(_("This promo code has been used up."), code="promo_used_up")
@@ -497,11 +470,17 @@ def service_change_quote(
     )
 
 
-def _service_for(actor: Actor, service_id: object, *, lock: bool = False) -> Service:
-    """A service the actor may change: its own account's (customer) or any (staff)."""
+def _service_for(actor: Actor, service_id: object, *, lock: bool = False, as_staff: bool = False) -> Service:
+    """A service the actor may change: its own account's (customer) or any (staff).
+
+    ``as_staff`` is for the staff area: a staff member who is also some account's contact
+    acts there as staff, not as that account."""
     queryset = Service.objects.select_related("plan__product", "customer")
     if lock:
         queryset = queryset.select_for_update(of=("self",))
+    if as_staff:
+        actor.require(StaffPermission.MANAGE_SERVICES)
+        return get_scoped(queryset, service_id)
     if actor.is_customer:
         return get_scoped(customer_scope(queryset, actor, CustomerPermission.MANAGE_SERVICES), service_id)
     if actor.can(StaffPermission.MANAGE_SERVICES):
@@ -510,9 +489,15 @@ def _service_for(actor: Actor, service_id: object, *, lock: bool = False) -> Ser
 
 
 def service_change_preview(
-    *, actor: Actor, service_id: object, plan_id: object = None, option_values: dict[str, Any] | None = None
+    *,
+    actor: Actor,
+    service_id: object,
+    plan_id: object = None,
+    option_values: dict[str, Any] | None = None,
+    as_staff: bool = False,
 ) -> ChangeQuote:
-    service = _service_for(actor, service_id)
+    """What a change would cost now, without making it (shown before the customer confirms)."""
+    service = _service_for(actor, service_id, as_staff=as_staff)
     return service_change_quote(service=service, plan_id=plan_id, option_values=option_values, at=clock.now())
 
 
@@ -524,9 +509,10 @@ def service_change_apply(
     plan_id: object = None,
     option_values: dict[str, Any] | None = None,
     reason: str = "",
+    as_staff: bool = False,
 ) -> ServiceChange:
     """Change plan or options now; the prorated difference is recorded for billing to post."""
-    service = _service_for(actor, service_id, lock=True)
+    service = _service_for(actor, service_id, lock=True, as_staff=as_staff)
     now = clock.now()
     change_quote = service_change_quote(service=service, plan_id=plan_id, option_values=option_values, at=now)
     change = ServiceChange.objects.create(
@@ -565,6 +551,22 @@ def service_change_apply(
     )
     outbox_emit(topic="service.changed", payload={"service_id": service.pk, "change_id": change.pk})
     return change
+
+
+def service_change_plan(
+    *, actor: Actor, service_id: object, plan_id: object, option_values: dict[str, Any] | None = None, reason: str
+) -> ServiceChange:
+    """Staff change a service's plan or options (a goodwill upgrade, a correction), prorated
+    like the customer's own change; the reason is required and kept with the change."""
+    actor.require(StaffPermission.MANAGE_SERVICES)
+    return service_change_apply(
+        actor=actor,
+        service_id=service_id,
+        plan_id=plan_id,
+        option_values=option_values,
+        reason=_reason(reason),
+        as_staff=True,
+    )
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hostkeep.staff import views
+from hostkeep.staff import views, views_services
 
 app_name = "staff"
 urlpatterns = [
@@ -9,4 +9,20 @@ urlpatterns = [
     path("customers/<int:customer_id>/", views.customer_detail, name="customer_detail"),
     path("team/", views.team, name="team"),
     path("audit/", views.audit, name="audit"),
+    path("services/", views_services.services, name="services"),
+    path("services/<int:service_id>/", views_services.service_detail, name="service_detail"),
+    *(
+        path(
+            f"services/<int:service_id>/{verb}/",
+            views_services.service_transition,
+            {"verb": verb},
+            name=f"service_{verb}",
+        )
+        for verb in views_services.TRANSITIONS
+    ),
+    path("services/<int:service_id>/change-plan/", views_services.service_change_plan, name="service_change_plan"),
+    path("services/<int:service_id>/due-date/", views_services.service_due_date, name="service_due_date"),
+    path("orders/", views_services.orders, name="orders"),
+    path("orders/<int:order_id>/approve/", views_services.order_approve, name="order_approve"),
+    path("catalogue/", views_services.catalogue, name="catalogue"),
 ]

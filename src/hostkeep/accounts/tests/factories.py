@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
 from allauth.account.models import EmailAddress
 
+from hostkeep.accounts.actions import api_token_create
 from hostkeep.accounts.choices import ContactRole, StaffRole
-from hostkeep.accounts.models import Contact, Customer, CustomerLegalEntity, StaffMember, User
+from hostkeep.accounts.models import ApiToken, Contact, Customer, CustomerLegalEntity, StaffMember, User
+from hostkeep.accounts.selectors import actor_for_user
 
 PASSWORD = "correct-horse-battery"
 
@@ -58,3 +62,11 @@ class StaffFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     role = StaffRole.ADMIN
+
+
+def api_token_for(
+    user: User, *, name: str = "deploy script", expires_at: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A token made the way its owner makes one (through the action), with its plain text:
+    bound to the owner's account for a contact, a staff token for staff outside any account."""
+    return api_token_create(actor=actor_for_user(user), name=name, expires_at=expires_at)

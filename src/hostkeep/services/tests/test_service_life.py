@@ -214,3 +214,34 @@ def test_20_parallel_checkouts_against_a_stock_of_5(settings):
     assert all(getattr(r, "code", "") == "out_of_stock" for r in results if isinstance(r, Exception))
     assert Product.objects.get(pk=catalog["product"].pk).stock_used == 5
     assert Service.objects.count() == 5
+
+
+def test_staff_change_a_plan_only_with_a_reason_and_the_services_permission(catalog, buyer, admin):
+    from hostkeep.accounts.choices import StaffRole
+    from hostkeep.accounts.tests.factories import StaffFactory
+
+    service = ordered_active_service(catalog, buyer)
+    ContactFactory(user=admin.user)  # the admin also owns an account; in the staff area it acts as staff
+    staff = actor_for_user(admin.user)
+    assert staff.is_customer
+    support = actor_for_user(StaffFactory(role=StaffRole.SUPPORT_LINE_1).user)
+    with pytest.raises(PermissionRefused):
+        actions.service_change_plan(actor=support, service_id=service.pk, plan_id=catalog["iron"].pk, reason="x")
+    with pytest.raises(ValidationFailed) as refused:
+        actions.service_change_plan(actor=staff, service_id=service.pk, plan_id=catalog["iron"].pk, reason=" ")
+    assert list(refused.value.fields) == ["reason"]
+    with pytest.raises(NotFound):  # as a customer, the admin cannot reach another account's service
+        actions.service_change_preview(actor=staff, service_id=service.pk, plan_id=catalog["iron"].pk)
+    assert not ServiceChange.objects.exists()
+    change = actions.service_change_plan(
+        actor=staff, service_id=service.pk, plan_id=catalog["iron"].pk, reason="goodwill after an outage"
+    )
+    assert (change.to_plan, change.reason, change.actor_label) == (
+        catalog["iron"],
+        "goodwill after an outage",
+        admin.user.email,
+    )
+    preview = actions.service_change_preview(
+        actor=staff, service_id=service.pk, plan_id=catalog["diamond"].pk, as_staff=True
+    )
+    assert preview.old_rate.amount == Decimal("200.0000")
