@@ -15,8 +15,9 @@ from django.db import models, transaction
 
 from hostkeep.accounts.actions import customer_register, staff_member_save
 from hostkeep.accounts.choices import ContactRole, CustomerKind, StaffRole
-from hostkeep.accounts.models import Contact, Customer, CustomerLegalEntity, StaffMember, User
+from hostkeep.accounts.models import Contact, Customer, CustomerLegalEntity, ProviderLegalEntity, StaffMember, User
 from hostkeep.accounts.permissions import SYSTEM_ACTOR
+from hostkeep.billing.actions import balance_top_up
 from hostkeep.catalog.actions import EDITABLE, catalog_save, promo_code_set_plans
 from hostkeep.catalog.choices import OptionKind, PeriodUnit, PricingModel, PromoKind, RefundPolicy
 from hostkeep.catalog.models import (
@@ -33,6 +34,8 @@ from hostkeep.catalog.models import (
     TaxClass,
     TaxRate,
 )
+from hostkeep.core.money import Money
+from hostkeep.ledger.choices import AccountKind
 
 DEMO_PASSWORD = "hostkeep-demo"  # noqa: S105 - printed for the local demo only
 
@@ -267,14 +270,43 @@ def _staff(user: User, role: str) -> None:
 
 
 @transaction.atomic
+def _provider() -> ProviderLegalEntity:
+    """The host's own company, which invoices and charges VAT (15 % in South Africa)."""
+    entity, _created = ProviderLegalEntity.objects.get_or_create(
+        short_code="tvp",
+        defaults={
+            "name": "The Villager People (Pty) Ltd",
+            "registration_number": "2021/654321/07",
+            "tax_id": "4870123456",
+            "country": "ZA",
+            "address": "1 Loop Street\nCape Town 8001",
+            "bank_details": "FNB, account 62000000001, branch 250655",
+            "vat_registered": True,
+            "is_default": True,
+        },
+    )
+    return entity
+
+
 def seed_demo() -> list[Login]:
+    _provider()
     admin = _user("admin@villager.example", "Anele Dlamini")
     _staff(admin, StaffRole.ADMIN)
     support = _user("support@villager.example", "Pieter van der Merwe")
     _staff(support, StaffRole.SUPPORT_LINE_1)
 
     thabo = _user("thabo@example.co.za", "Thabo Mokoena")
-    _billed_in_rand(_customer(thabo, "Thabo Mokoena", CustomerKind.PERSON))
+    thabo_account = _customer(thabo, "Thabo Mokoena", CustomerKind.PERSON)
+    _billed_in_rand(thabo_account)
+    thabo_account.refresh_from_db()
+    # Money on the balance, so orders and renewals are paid from it in the demo.
+    balance_top_up(
+        customer=thabo_account,
+        amount=Money(Decimal(1000), "ZAR"),
+        idempotency_key="demo-top-up-thabo",
+        description="Demo top-up",
+        source=AccountKind.ADJUSTMENTS,
+    )
 
     lerato = _user("lerato@example.co.za", "Lerato Nkosi")
     blocky = _customer(lerato, "Blocky Builders (Pty) Ltd", CustomerKind.COMPANY)
