@@ -102,9 +102,11 @@ class _ServiceFacts:
 
 
 class _Checker:
-    """Checks records against the database's services and plans, read in batches once per
-    import (not once per record), and turns good records into rows for the vendor's writer.
-    Timestamps repeat heavily in usage (hourly periods), so parsed ones are cached."""
+    """Checks records against the database's services and plans, and turns good records into
+    rows for the vendor's writer. Services are read afresh for each chunk, in batches (never
+    one query per record), so memory stays flat and a service terminated during a long import
+    stops taking usage from the next chunk on. Timestamps repeat heavily in usage (hourly
+    periods), so parsed ones are cached."""
 
     def __init__(self, vendor: str) -> None:
         self.vendor = vendor
@@ -113,6 +115,7 @@ class _Checker:
         self.timestamps: dict[str, tuple[dt.datetime, str] | str] = {}  # a str is a refusal's code
 
     def load_services(self, records: list[tuple[int, object]]) -> None:
+        self.services.clear()
         wanted = set()
         for _position, record in records:
             if type(record) is dict or isinstance(record, Mapping):
@@ -344,6 +347,8 @@ def _write_postgresql(rows: list[tuple[int, str, str, str, str, str]], received_
 
 
 def _write_sqlite(rows: list[tuple[int, str, str, str, str, str]], received_at: dt.datetime) -> int:
+    """One executemany in the caller's transaction; the unique index skips stored source_ids
+    (only that conflict: any other violation is an error, never a silent skip)."""
     table, columns = _columns()
     received = str(received_at.astimezone(dt.UTC).replace(tzinfo=None))
     with connection.cursor() as cursor:
