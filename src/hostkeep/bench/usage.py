@@ -18,6 +18,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, models, transaction
 
@@ -41,6 +42,7 @@ def run(*, stdout: Any, records: int, database: str = "", keep: bool = False, **
     if records < 1:
         raise CommandError("--records must be at least 1")
     vendor = connection.vendor
+    call_command("migrate", interactive=False, verbosity=0)
     if Customer.objects.exists():
         raise CommandError(
             "this database already holds customers; the usage benchmark runs only on an empty scratch "
