@@ -5,7 +5,8 @@
 See docs/simulators-panels.md for what it reproduces and how to drive it.
 """
 
-from .httpd import Fault
+from hostkeep.integrations.panelsim.httpd import Fault
+
 from .simulator import ProxmoxSimulator
 from .state import ProxmoxState, Task, VirtualMachine
 

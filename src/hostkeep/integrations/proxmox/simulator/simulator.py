@@ -22,8 +22,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from hostkeep.integrations.panelsim.httpd import HttpSimulator, Request, Response, html_response, json_response
+
 from .api import ROUTES, Call, PveError
-from .httpd import HttpSimulator, Request, Response, html_response, json_response
 from .state import PlannedFailure, ProxmoxState, VirtualMachine, seed_cluster, template_config
 from .tls import self_signed_context
 
@@ -185,7 +186,7 @@ class ProxmoxSimulator(HttpSimulator):
             if route == ("GET", "/_sim/state"):
                 return json_response(200, self.snapshot())
             if route == ("POST", "/_sim/faults"):
-                from .httpd import Fault
+                from hostkeep.integrations.panelsim.httpd import Fault
 
                 return json_response(201, self.faults.add(Fault(**body)).as_dict())
             if route == ("DELETE", "/_sim/faults"):

@@ -8,7 +8,8 @@
 See docs/simulators-panels.md for what it reproduces and how to drive it.
 """
 
-from .httpd import Fault
+from hostkeep.integrations.panelsim.httpd import Fault
+
 from .panel import PterodactylSimulator
 from .state import READ, WRITE, PanelState
 

@@ -8,8 +8,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from hostkeep.integrations.panelsim.httpd import Response, json_response
+
 from .context import ApiError, Context, Includes, display_error, not_found, partial
-from .httpd import Response, json_response
 from .presenters import Presenter, collection
 from .servers import as_int
 from .state import READ, WRITE, Allocation, Egg, Location, Nest, Node, utcnow

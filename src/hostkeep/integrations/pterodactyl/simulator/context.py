@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl
 
-from .httpd import Request, Response, json_response
+from hostkeep.integrations.panelsim.httpd import Request, Response, json_response
+
 from .state import ApiKey, PanelState, User
 from .validation import FieldError, RuleSpec, Validator
 

@@ -25,9 +25,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from hostkeep.integrations.panelsim.httpd import (
+    NGINX_PAGE,
+    Fault,
+    HttpSimulator,
+    Request,
+    Response,
+    html_response,
+    json_response,
+)
+
 from . import catalogue, servers, users
 from .context import NO_INCLUDES, UNEXPECTED, ApiError, Context, normalise, parse_php_query
-from .httpd import NGINX_PAGE, Fault, HttpSimulator, Request, Response, html_response, json_response
 from .page import render
 from .presenters import Presenter
 from .state import (

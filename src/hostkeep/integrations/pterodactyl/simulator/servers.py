@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from hostkeep.integrations.panelsim.httpd import Response, json_response
+
 from .context import ApiError, Context, display_error, not_found, partial, validation_error
-from .httpd import Response, json_response
 from .presenters import Presenter, collection
 from .state import (
     READ,

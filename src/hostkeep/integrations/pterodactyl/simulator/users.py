@@ -8,8 +8,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from hostkeep.integrations.panelsim.httpd import Response, json_response
+
 from .context import Context, display_error, not_found, partial
-from .httpd import Response, json_response
 from .presenters import Presenter
 from .state import LANGUAGES, READ, WRITE, User, utcnow
 from .validation import Check, RuleSpec

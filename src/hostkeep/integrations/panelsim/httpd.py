@@ -1,8 +1,7 @@
 """A threaded HTTP server on 127.0.0.1 with the failure controls every panel simulator needs.
 
-Standard library only, so a simulator runs without Django or Hostkeep. The same file lives in
-``integrations/proxmox/simulator/httpd.py``: integration packages never import each other, so the
-copy is deliberate; change both together.
+Standard library only, so a simulator runs without Django or Hostkeep; shared by both panel
+simulators.
 
 What a test can do to a running simulator, besides its domain controls:
 
