@@ -10,6 +10,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from hostkeep.accounts.api import customer_router, staff_router
 from hostkeep.api.auth import AUTHENTICATION
+from hostkeep.billing import api as billing_api
 from hostkeep.catalog import api as catalog_api
 from hostkeep.core.errors import HostkeepError
 from hostkeep.services import api as services_api
@@ -60,3 +61,5 @@ api.add_router("/", services_api.customer_router, tags=["orders and services"])
 api.add_router("/staff/catalog", catalog_api.staff_router, tags=["staff: catalogue"])
 api.add_router("/staff", services_api.staff_router, tags=["staff: services and orders"])
 api.add_router("/usage", usage_router, tags=["usage"])
+api.add_router("/billing", billing_api.customer_router, tags=["billing"])
+api.add_router("/staff/billing", billing_api.staff_router, tags=["staff: billing"])

@@ -93,18 +93,19 @@ def _post_issue(invoice: Invoice, *, at: dt.datetime) -> None:
     total = Money(invoice.total, currency)
     net = Money(invoice.net_total, currency)
     tax = Money(invoice.tax_total, currency)
-    sign = -1 if invoice.kind == InvoiceKind.CREDIT_NOTE else 1
+    # A credit note's totals are already below zero, so the same signs credit the balance.
+    credit_note = invoice.kind == InvoiceKind.CREDIT_NOTE
     debit_account = ledger_account(
-        kind=AccountKind.CUSTOMER_BALANCE if sign < 0 else AccountKind.RECEIVABLE,
+        kind=AccountKind.CUSTOMER_BALANCE if credit_note else AccountKind.RECEIVABLE,
         currency=currency,
         customer=invoice.customer_id,
     )
     lines = [
-        (debit_account, total * sign),
-        (ledger_account(kind=AccountKind.REVENUE, currency=currency), -(net * sign)),
+        (debit_account, total),
+        (ledger_account(kind=AccountKind.REVENUE, currency=currency), -net),
     ]
     if not tax.is_zero():
-        lines.append((ledger_account(kind=AccountKind.TAX_PAYABLE, currency=currency), -(tax * sign)))
+        lines.append((ledger_account(kind=AccountKind.TAX_PAYABLE, currency=currency), -tax))
     lines = [(account, amount) for account, amount in lines if not amount.is_zero()]
     if not lines:
         return
@@ -201,7 +202,7 @@ def invoice_create(
         raise ValidationFailed(_("An invoice cannot total less than zero; issue a credit note."))
     if kind == InvoiceKind.CREDIT_NOTE:
         invoice.status = InvoiceStatus.PAID
-        invoice.amount_paid = invoice.total
+        invoice.amount_paid = abs(invoice.total)  # a credit note totals below zero; it is settled in full
         invoice.paid_at = at
     elif invoice.total == 0:
         invoice.status = InvoiceStatus.PAID

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hostkeep.portal import views, views_ordering, views_services
+from hostkeep.portal import views, views_billing, views_ordering, views_services
 
 app_name = "portal"
 urlpatterns = [
@@ -26,4 +26,9 @@ urlpatterns = [
     path("services/<int:service_id>/change/", views_services.service_change_preview, name="service_change_preview"),
     path("services/<int:service_id>/change/confirm/", views_services.service_change_apply, name="service_change_apply"),
     path("services/<int:service_id>/cancel/", views_services.service_cancel, name="service_cancel"),
+    path("billing/", views_billing.billing, name="billing"),
+    path("billing/promised-payment/", views_billing.promised_payment_take, name="promised_payment_take"),
+    path("billing/top-up/", views_billing.top_up, name="top_up"),
+    path("invoices/", views_billing.invoices, name="invoices"),
+    path("invoices/<int:invoice_id>/", views_billing.invoice_detail, name="invoice_detail"),
 ]

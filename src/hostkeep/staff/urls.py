@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hostkeep.staff import views, views_services
+from hostkeep.staff import views, views_billing, views_services
 
 app_name = "staff"
 urlpatterns = [
@@ -25,4 +25,27 @@ urlpatterns = [
     path("orders/", views_services.orders, name="orders"),
     path("orders/<int:order_id>/approve/", views_services.order_approve, name="order_approve"),
     path("catalogue/", views_services.catalogue, name="catalogue"),
+    path("customers/<int:customer_id>/billing/", views_billing.customer_billing, name="customer_billing"),
+    *(
+        path(
+            f"customers/<int:customer_id>/billing/{verb}/",
+            views_billing.customer_money,
+            {"verb": verb},
+            name=f"customer_{verb}",
+        )
+        for verb in views_billing.MONEY_ACTIONS
+    ),
+    path("invoices/", views_billing.invoices, name="invoices"),
+    path("invoices/<int:invoice_id>/", views_billing.invoice_detail, name="invoice_detail"),
+    *(
+        path(
+            f"invoices/<int:invoice_id>/{verb}/",
+            views_billing.invoice_action,
+            {"verb": verb},
+            name=f"invoice_{verb.replace('-', '_')}",
+        )
+        for verb in views_billing.INVOICE_ACTIONS
+    ),
+    path("receivables/", views_billing.receivables, name="receivables"),
+    path("billing-runs/", views_billing.billing_runs, name="billing_runs"),
 ]
