@@ -13,6 +13,11 @@ from hostkeep.api.auth import AUTHENTICATION
 from hostkeep.billing import api as billing_api
 from hostkeep.catalog import api as catalog_api
 from hostkeep.core.errors import HostkeepError
+from hostkeep.documents import api as documents_api
+from hostkeep.helpdesk import api as helpdesk_api
+from hostkeep.notifications import api as notifications_api
+from hostkeep.payments import api as payments_api
+from hostkeep.provisioning import api as provisioning_api
 from hostkeep.services import api as services_api
 from hostkeep.usage.api import usage_router
 
@@ -63,3 +68,13 @@ api.add_router("/staff", services_api.staff_router, tags=["staff: services and o
 api.add_router("/usage", usage_router, tags=["usage"])
 api.add_router("/billing", billing_api.customer_router, tags=["billing"])
 api.add_router("/staff/billing", billing_api.staff_router, tags=["staff: billing"])
+api.add_router("/payments", payments_api.customer_router, tags=["payments"])
+api.add_router("/staff/payments", payments_api.staff_router, tags=["staff: payments"])
+api.add_router("/provisioning", provisioning_api.customer_router, tags=["provisioning"])
+api.add_router("/staff/provisioning", provisioning_api.staff_router, tags=["staff: provisioning"])
+api.add_router("/helpdesk", helpdesk_api.customer_router, tags=["helpdesk"])
+api.add_router("/staff/helpdesk", helpdesk_api.staff_router, tags=["staff: helpdesk"])
+api.add_router("/notifications", notifications_api.customer_router, tags=["notifications"])
+api.add_router("/staff/notifications", notifications_api.staff_router, tags=["staff: notifications"])
+api.add_router("/documents", documents_api.customer_router, tags=["documents"])
+api.add_router("/staff/documents", documents_api.staff_router, tags=["staff: documents"])

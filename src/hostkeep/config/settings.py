@@ -40,9 +40,14 @@ INSTALLED_APPS = [
     "hostkeep.accounts",
     "hostkeep.catalog",
     "hostkeep.services",
+    "hostkeep.notifications",
     "hostkeep.ledger",
     "hostkeep.usage",
+    "hostkeep.payments",
     "hostkeep.billing",
+    "hostkeep.provisioning",
+    "hostkeep.helpdesk",
+    "hostkeep.documents",
     "hostkeep.api",
     "hostkeep.portal",
     "hostkeep.staff",
@@ -218,6 +223,11 @@ OUTBOX_HANDLER_MODULES = [
     "hostkeep.accounts.handlers",
     "hostkeep.services.handlers",
     "hostkeep.billing.handlers",
+    "hostkeep.payments.handlers",
+    "hostkeep.provisioning.handlers",
+    "hostkeep.helpdesk.handlers",
+    "hostkeep.documents.handlers",
+    "hostkeep.notifications.handlers",
 ]
 # Promised payment: the most a customer may take, for how many days, and how often.
 PROMISED_PAYMENT_CAP = env.text("HOSTKEEP_PROMISED_PAYMENT_CAP") or "500"

@@ -12,6 +12,8 @@ urlpatterns = [
     path("portal/", include("hostkeep.portal.urls")),
     path("staff/", include("hostkeep.staff.urls")),
     path("api/v1/", api.urls),
+    path("payments/", include("hostkeep.payments.urls")),
+    path("helpdesk/", include("hostkeep.helpdesk.urls")),
     path("config/", admin.site.urls),
 ]
 

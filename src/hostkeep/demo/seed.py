@@ -35,7 +35,11 @@ from hostkeep.catalog.models import (
     TaxRate,
 )
 from hostkeep.core.money import Money
+from hostkeep.demo import documents, helpdesk, notifications, payments, provisioning
 from hostkeep.ledger.choices import AccountKind
+
+# The demo of each later app, in the order they build on each other.
+DEMO_PARTS = (notifications, payments, provisioning, helpdesk, documents)
 
 DEMO_PASSWORD = "hostkeep-demo"  # noqa: S105 - printed for the local demo only
 
@@ -328,4 +332,6 @@ def seed_demo() -> list[Login]:
         },
     )
     _minecraft_catalogue()
+    for part in DEMO_PARTS:
+        part.seed()
     return LOGINS

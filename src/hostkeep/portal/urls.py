@@ -1,6 +1,16 @@
 from django.urls import path
 
-from hostkeep.portal import views, views_billing, views_ordering, views_services
+from hostkeep.portal import (
+    urls_documents,
+    urls_helpdesk,
+    urls_notifications,
+    urls_payments,
+    urls_provisioning,
+    views,
+    views_billing,
+    views_ordering,
+    views_services,
+)
 
 app_name = "portal"
 urlpatterns = [
@@ -31,4 +41,9 @@ urlpatterns = [
     path("billing/top-up/", views_billing.top_up, name="top_up"),
     path("invoices/", views_billing.invoices, name="invoices"),
     path("invoices/<int:invoice_id>/", views_billing.invoice_detail, name="invoice_detail"),
+    *urls_payments.urlpatterns,
+    *urls_provisioning.urlpatterns,
+    *urls_helpdesk.urlpatterns,
+    *urls_notifications.urlpatterns,
+    *urls_documents.urlpatterns,
 ]

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from hostkeep.staff import views, views_billing, views_services
+from hostkeep.staff import (
+    urls_documents,
+    urls_helpdesk,
+    urls_notifications,
+    urls_payments,
+    urls_provisioning,
+    views,
+    views_billing,
+    views_services,
+)
 
 app_name = "staff"
 urlpatterns = [
@@ -48,4 +57,9 @@ urlpatterns = [
     ),
     path("receivables/", views_billing.receivables, name="receivables"),
     path("billing-runs/", views_billing.billing_runs, name="billing_runs"),
+    *urls_payments.urlpatterns,
+    *urls_provisioning.urlpatterns,
+    *urls_helpdesk.urlpatterns,
+    *urls_notifications.urlpatterns,
+    *urls_documents.urlpatterns,
 ]

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from hostkeep.demo.seed import DEMO_PASSWORD, seed_demo
+from hostkeep.demo.seed import DEMO_PARTS, DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):
@@ -33,6 +33,7 @@ class Command(BaseCommand):
             self.stdout.write(f"    {login.email:32} {login.role}")
         if options["no_serve"]:
             return
+        stoppers = [stop for part in DEMO_PARTS for stop in part.start_simulators(site_url=f"http://127.0.0.1:{port}")]
         children = [
             subprocess.Popen([sys.executable, "-m", "hostkeep", "worker"], env=os.environ.copy()),
             subprocess.Popen([sys.executable, "-m", "hostkeep", "scheduler"], env=os.environ.copy()),
@@ -42,6 +43,8 @@ class Command(BaseCommand):
         finally:
             for child in children:
                 child.terminate()
+            for stop in stoppers:
+                stop()
             for child in children:
                 try:
                     child.wait(timeout=10)

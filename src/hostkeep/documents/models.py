@@ -1,0 +1,1 @@
+"""Documents: PDFs of invoices, credit notes, acts, contracts and statements; numbering, storage, exports."""

@@ -1,0 +1,1 @@
+"""Helpdesk: tickets, messages, departments, support lines, canned replies, attachments, mail, time logs."""

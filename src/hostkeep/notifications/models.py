@@ -1,0 +1,1 @@
+"""Notifications: the event catalogue, channels, templates, preferences and the delivery log."""

@@ -1,0 +1,5 @@
+"""Outbox subscribers of payments (listed in settings.OUTBOX_HANDLER_MODULES)."""
+
+from hostkeep.core.outbox import Handler
+
+HANDLERS: dict[str, list[Handler]] = {}

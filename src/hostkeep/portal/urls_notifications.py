@@ -1,0 +1,5 @@
+"""Portal pages of notifications."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

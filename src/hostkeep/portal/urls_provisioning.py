@@ -1,0 +1,5 @@
+"""Portal pages of provisioning."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

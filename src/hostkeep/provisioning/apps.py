@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProvisioningConfig(AppConfig):
+    """Module interface + registry, provisioning jobs with retries, reconciliation with the panels."""
+
+    name = "hostkeep.provisioning"
+    label = "provisioning"
+    verbose_name = _("Provisioning")

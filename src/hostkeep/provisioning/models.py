@@ -1,0 +1,1 @@
+"""Provisioning: module interface + registry, provisioning jobs with retries, reconciliation with the panels."""

@@ -1,0 +1,5 @@
+"""Staff pages of documents."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

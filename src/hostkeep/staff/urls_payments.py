@@ -1,0 +1,5 @@
+"""Staff pages of payments."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
