@@ -200,3 +200,23 @@ class ProviderLegalEntity(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Project(models.Model):
+    """One of a customer's projects (a site, an app, a game network): what tickets, renewable
+    objects and costs are grouped by, so each project keeps its own history."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="projects")
+    name = models.CharField(_("name"), max_length=200)
+    domain = models.CharField(_("main domain"), max_length=253, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["customer", "name"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        constraints = [models.UniqueConstraint(fields=["customer", "name"], name="project_unique_name_per_customer")]
+
+    def __str__(self) -> str:
+        return self.name

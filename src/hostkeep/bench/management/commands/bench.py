@@ -13,6 +13,9 @@ from django.core.management.base import BaseCommand, CommandError
 BENCHMARKS = {
     "billing": "hostkeep.bench.billing",
     "usage": "hostkeep.bench.usage",
+    "provisioning": "hostkeep.bench.provisioning",
+    "helpdesk": "hostkeep.bench.helpdesk",
+    "documents": "hostkeep.bench.documents",
 }
 
 
