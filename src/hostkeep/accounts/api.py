@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from hostkeep.accounts import actions, selectors
@@ -49,7 +49,7 @@ def contacts(request: HttpRequest) -> Any:
 
 @customer_router.post("/contacts", response={201: ContactOut})
 def contact_add(request: HttpRequest, payload: ContactIn) -> Any:
-    return 201, actions.contact_add(actor=request.auth, **payload.dict())  # type: ignore[attr-defined]
+    return Status(201, actions.contact_add(actor=request.auth, **payload.dict()))  # type: ignore[attr-defined]
 
 
 @customer_router.patch("/contacts/{contact_id}", response=ContactOut)
@@ -60,7 +60,7 @@ def contact_change_role(request: HttpRequest, contact_id: int, payload: ContactR
 @customer_router.delete("/contacts/{contact_id}", response={204: None})
 def contact_remove(request: HttpRequest, contact_id: int) -> Any:
     actions.contact_remove(actor=request.auth, contact_id=contact_id)  # type: ignore[attr-defined]
-    return 204, None
+    return Status(204, None)
 
 
 @customer_router.get("/legal-entities", response=list[LegalEntityOut])
@@ -70,7 +70,7 @@ def legal_entities(request: HttpRequest) -> Any:
 
 @customer_router.post("/legal-entities", response={201: LegalEntityOut})
 def legal_entity_create(request: HttpRequest, payload: LegalEntityIn) -> Any:
-    return 201, actions.legal_entity_save(actor=request.auth, values=payload.dict())  # type: ignore[attr-defined]
+    return Status(201, actions.legal_entity_save(actor=request.auth, values=payload.dict()))  # type: ignore[attr-defined]
 
 
 @customer_router.put("/legal-entities/{entity_id}", response=LegalEntityOut)
@@ -81,7 +81,7 @@ def legal_entity_update(request: HttpRequest, entity_id: int, payload: LegalEnti
 @customer_router.delete("/legal-entities/{entity_id}", response={204: None})
 def legal_entity_delete(request: HttpRequest, entity_id: int) -> Any:
     actions.legal_entity_delete(actor=request.auth, entity_id=entity_id)  # type: ignore[attr-defined]
-    return 204, None
+    return Status(204, None)
 
 
 @customer_router.get("/tokens", response=list[TokenOut])
@@ -92,13 +92,13 @@ def tokens(request: HttpRequest) -> Any:
 @customer_router.post("/tokens", response={201: TokenCreatedOut})
 def token_create(request: HttpRequest, payload: TokenIn) -> Any:
     token, plain = actions.api_token_create(actor=request.auth, name=payload.name, expires_at=payload.expires_at)  # type: ignore[attr-defined]
-    return 201, {**TokenOut.from_orm(token).dict(), "token": plain}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": plain})
 
 
 @customer_router.delete("/tokens/{token_id}", response={204: None})
 def token_revoke(request: HttpRequest, token_id: int) -> Any:
     actions.api_token_revoke(actor=request.auth, token_id=token_id)  # type: ignore[attr-defined]
-    return 204, None
+    return Status(204, None)
 
 
 @customer_router.get("/audit", response=list[AuditOut])

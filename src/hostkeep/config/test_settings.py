@@ -15,6 +15,7 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
+(DATA_DIR / "static").mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns about a missing root
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 
 # A file-backed SQLite test database: the live server used by browser tests answers from
