@@ -120,3 +120,12 @@ def test_session_writes_need_the_csrf_token(owner_a):
     assert response.status_code == 403
     # The page session reads without CSRF; only unsafe methods need it.
     assert browser.get("/api/v1/account/tokens").status_code == 200
+
+
+def test_a_wrong_method_gets_the_error_shape_and_the_allowed_methods(client, owner_a):
+    log_in(client, owner_a.user)
+    response = client.put("/api/v1/account/me", "{}", content_type="application/json")
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in response["Allow"]
