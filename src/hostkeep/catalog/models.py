@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hostkeep.catalog.choices import OptionKind, PeriodUnit, PricingModel, PromoKind, RefundPolicy, Visibility
 from hostkeep.core.fields import AmountField
@@ -53,7 +54,7 @@ class ProductGroup(models.Model):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     description = models.TextField(_("description"), blank=True)
-    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    sort_order = models.PositiveIntegerField(pgettext_lazy("position in a list", "order"), default=0)
     is_visible = models.BooleanField(_("visible"), default=True)
 
     class Meta:
@@ -74,7 +75,7 @@ class Product(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     description = models.TextField(_("description"), blank=True)
     visibility = models.CharField(_("visibility"), max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC)
-    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    sort_order = models.PositiveIntegerField(pgettext_lazy("position in a list", "order"), default=0)
     stock_limit = models.PositiveIntegerField(_("stock limit"), null=True, blank=True, help_text=_("Empty: unlimited."))
     stock_used = models.PositiveIntegerField(_("sold"), default=0)
     module = models.CharField(_("provisioning module"), max_length=40, blank=True)
@@ -118,7 +119,7 @@ class Plan(models.Model):
     pricing_model = models.CharField(_("pricing model"), max_length=20, choices=PricingModel.choices)
     trial_days = models.PositiveIntegerField(_("free trial, days"), default=0)
     is_active = models.BooleanField(_("on sale"), default=True)
-    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    sort_order = models.PositiveIntegerField(pgettext_lazy("position in a list", "order"), default=0)
     rules_of_service = models.TextField(_("rules of service"), blank=True)
 
     class Meta:
@@ -205,7 +206,7 @@ class ConfigurableOption(models.Model):
     )
     module_field = models.CharField(_("module limit"), max_length=40, blank=True)
     module_multiplier = models.PositiveIntegerField(_("module multiplier"), default=1)
-    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    sort_order = models.PositiveIntegerField(pgettext_lazy("position in a list", "order"), default=0)
 
     class Meta:
         ordering = ["product_id", "sort_order", "id"]
@@ -236,7 +237,7 @@ class OptionChoice(models.Model):
     label = models.CharField(_("label"), max_length=100)
     module_value = models.CharField(_("module value"), max_length=200, blank=True)
     is_default = models.BooleanField(_("default"), default=False)
-    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    sort_order = models.PositiveIntegerField(pgettext_lazy("position in a list", "order"), default=0)
 
     class Meta:
         ordering = ["option_id", "sort_order", "id"]
