@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from hostkeep.catalog.choices import OptionKind, PeriodUnit, PricingModel, PromoKind, Visibility
@@ -25,7 +24,6 @@ from hostkeep.catalog.models import (
     PlanPrice,
     Product,
     PromoCode,
-    TaxRate,
 )
 from hostkeep.core.errors import ValidationFailed
 from hostkeep.core.money import Money
@@ -282,23 +280,3 @@ def quote_item(
         },
         addon_amounts=addon_amounts,
     )
-
-
-def tax_rate_for(product: Product, country: str) -> Decimal:
-    """The VAT rate (percent) for a product sold to a customer in ``country``."""
-    if product.tax_class_id is None:
-        return Decimal(0)
-    rates = {rate.country: rate.rate for rate in TaxRate.objects.filter(tax_class_id=product.tax_class_id)}
-    return rates.get(country.upper(), rates.get("", Decimal(0)))
-
-
-def split_tax(amount: Money, rate: Decimal) -> tuple[Money, Money, Money]:
-    """(net, tax, gross) of a line, rounded as a document shows it; prices include tax or not
-    as HOSTKEEP_PRICES_INCLUDE_TAX says."""
-    if getattr(settings, "PRICES_INCLUDE_TAX", False):
-        gross = amount.rounded()
-        tax = Money(gross.amount * rate / (HUNDRED + rate), amount.currency).rounded()
-        return gross - tax, tax, gross
-    net = amount.rounded()
-    tax = Money(net.amount * rate / HUNDRED, amount.currency).rounded()
-    return net, tax, net + tax

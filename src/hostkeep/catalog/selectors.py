@@ -24,7 +24,8 @@ from hostkeep.catalog.models import (
     ProductGroup,
     PromoCode,
 )
-from hostkeep.catalog.pricing import ItemQuote, order_period, quote_item, split_tax, tax_rate_for
+from hostkeep.catalog.pricing import ItemQuote, order_period, quote_item
+from hostkeep.catalog.tax import quote_tax_context
 from hostkeep.core import clock
 from hostkeep.core.errors import NotFound, ValidationFailed
 from hostkeep.core.money import Money
@@ -212,9 +213,11 @@ def item_quote_for_customer(
         promo=promo_by_code(promo_code),
         at=clock.now(),
     )
-    rate = tax_rate_for(plan.product, customer.country)
-    net, tax, gross = split_tax(quote.first_payment, rate)
-    recurring_net, recurring_tax, recurring_gross = split_tax(quote.recurring_amount, rate)
+    taxes = quote_tax_context(customer)
+    rate, net, tax, gross = taxes.split(quote.first_payment, plan.product.tax_class_id)
+    _rate, recurring_net, recurring_tax, recurring_gross = taxes.split(
+        quote.recurring_amount, plan.product.tax_class_id
+    )
     return CustomerQuote(
         item=quote,
         tax_rate=rate,

@@ -17,8 +17,9 @@ from hostkeep.accounts.permissions import Actor, CustomerPermission, StaffPermis
 from hostkeep.accounts.selectors import customer_scope, get_scoped
 from hostkeep.catalog.choices import PeriodUnit, PricingModel, RefundPolicy
 from hostkeep.catalog.models import Plan, Product, PromoCode
-from hostkeep.catalog.pricing import ItemQuote, order_period, quote_item, split_tax, tax_rate_for
+from hostkeep.catalog.pricing import ItemQuote, order_period, quote_item
 from hostkeep.catalog.selectors import plan_for_ordering, promo_by_code
+from hostkeep.catalog.tax import quote_tax_context
 from hostkeep.core import clock
 from hostkeep.core.actions import audit_record, outbox_emit, sequence_next
 from hostkeep.core.errors import Conflict, PermissionRefused, ValidationFailed
@@ -130,6 +131,7 @@ def checkout_quote(
     """Price the cart from the catalogue, with tax per line rounded half-up, then summed."""
     lines = []
     currency = customer.currency
+    taxes = quote_tax_context(customer)
     promo_used = False
     for item in items:
         for _unit in range(item.quantity):
@@ -146,8 +148,7 @@ def checkout_quote(
             )
             if apply_promo is not None:
                 promo_used = True
-            rate = tax_rate_for(item.plan.product, customer.country)
-            net, tax, gross = split_tax(quote.first_payment, rate)
+            rate, net, tax, gross = taxes.split(quote.first_payment, item.plan.product.tax_class_id)
             lines.append(CheckoutLine(item=item, quote=quote, tax_rate=rate, net=net, tax=tax, gross=gross))
     zero = Money.zero(currency)
     net_total = sum((line.net for line in lines), zero)
