@@ -22,7 +22,7 @@ from hostkeep.accounts.models import ApiToken, Contact, Customer, CustomerLegalE
 from hostkeep.accounts.permissions import Actor, CustomerPermission, StaffPermission
 from hostkeep.accounts.selectors import actor_for_user, customer_scope, get_scoped
 from hostkeep.core import clock
-from hostkeep.core.actions import audit_record
+from hostkeep.core.actions import audit_record, outbox_emit
 from hostkeep.core.errors import Conflict, PermissionRefused, ValidationFailed
 from hostkeep.core.validation import validated
 
@@ -251,6 +251,7 @@ def api_token_create(*, actor: Actor, name: str, expires_at: dt.datetime | None 
         object_id=token.pk,
         detail={"name": name},
     )
+    outbox_emit(topic="account.api_token_created", payload={"token_id": token.pk})
     return token, f"hk_{prefix}_{secret}"
 
 

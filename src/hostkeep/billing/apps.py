@@ -6,3 +6,8 @@ class BillingConfig(AppConfig):
     name = "hostkeep.billing"
     label = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        from hostkeep.billing import notifications
+
+        notifications.register()

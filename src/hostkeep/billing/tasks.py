@@ -7,11 +7,15 @@ import datetime as dt
 from typing import Any
 
 from crontask import cron
+from django.db import IntegrityError, transaction
 from django.tasks import task
 
+from hostkeep.billing.choices import DunningStepKind, PromisedPaymentStatus
 from hostkeep.billing.dunning import dunning_run
+from hostkeep.billing.models import DunningStep, PromisedPayment
 from hostkeep.billing.run import billing_run, due_customer_range
 from hostkeep.core import clock
+from hostkeep.core.actions import outbox_emit
 
 RANGE_SIZE = 50_000
 
@@ -45,3 +49,32 @@ def billing_run_daily() -> dict[str, Any]:
 @task()
 def billing_dunning(*, at: str) -> dict[str, int]:
     return dunning_run(at=dt.datetime.fromisoformat(at))
+
+
+PROMISE_WARNING_HOURS = 24
+
+
+@cron("15 * * * *")  # type: ignore[untyped-decorator]
+@task()
+def promised_payments_warn_expiring() -> int:
+    """Every hour: announce ``billing.promised_payment_expiring`` for open promises ending
+    within a day, once per promise (a dunning reminder step with a unique key is inserted
+    first; the event goes out only with it)."""
+    now = clock.now()
+    soon = PromisedPayment.objects.filter(
+        status=PromisedPaymentStatus.OPEN,
+        expires_at__gt=now,
+        expires_at__lte=now + dt.timedelta(hours=PROMISE_WARNING_HOURS),
+    ).values_list("pk", flat=True)
+    announced = 0
+    for promise_id in soon:
+        try:
+            with transaction.atomic():
+                DunningStep.objects.create(
+                    kind=DunningStepKind.REMINDER, key=f"promise-expiring:{promise_id}", occurred_at=now
+                )
+                outbox_emit(topic="billing.promised_payment_expiring", payload={"promised_payment_id": promise_id})
+        except IntegrityError:
+            continue
+        announced += 1
+    return announced

@@ -88,6 +88,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "hostkeep.accounts.context_processors.actor",
+                "hostkeep.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -246,3 +247,73 @@ LOGGING: dict[str, Any] = {
         "apscheduler": {"level": "WARNING"},
     },
 }
+
+# --- helpdesk ---
+# Attachments live under the private data folder and are served only by permission-checked
+# views; limits apply to the portal, the API, the widget and mail alike.
+HELPDESK_ATTACHMENT_DIR = DATA_DIR / "private" / "helpdesk"
+HELPDESK_ATTACHMENT_MAX_BYTES = env.integer("HOSTKEEP_HELPDESK_ATTACHMENT_MB", 10, minimum=1) * 1024 * 1024
+HELPDESK_MAX_ATTACHMENTS = env.integer("HOSTKEEP_HELPDESK_MAX_ATTACHMENTS", 10, minimum=1)
+# A mail larger than this, or with more attachments, is refused on its own (recorded, marked seen).
+HELPDESK_MAIL_MAX_BYTES = env.integer("HOSTKEEP_HELPDESK_MAIL_MB", 25, minimum=1) * 1024 * 1024
+# Replies go to <local>+<ticket token>@<domain> of this address; its mailbox must accept "+" addresses.
+HELPDESK_REPLY_ADDRESS = env.text("HOSTKEEP_HELPDESK_ADDRESS") or "support@localhost"
+# Inbound webhook (raw MIME POSTed by a mail service): /helpdesk/inbound/<secret>/; empty turns it off.
+HELPDESK_INBOUND_SECRET = env.text("HOSTKEEP_HELPDESK_INBOUND_SECRET") or ""
+# Mails from one sender per hour beyond which further mail is treated as a loop.
+HELPDESK_SENDER_HOURLY_LIMIT = env.integer("HOSTKEEP_HELPDESK_SENDER_HOURLY_LIMIT", 30, minimum=1)
+HELPDESK_WIDGET_RATE = env.integer("HOSTKEEP_HELPDESK_WIDGET_PER_HOUR", 20, minimum=1)  # per key and address
+HELPDESK_SLA_WARNING_MINUTES = env.integer("HOSTKEEP_HELPDESK_SLA_WARNING_MINUTES", 30, minimum=1)
+
+# --- payments ---
+# Gateway plug-ins to load; each module registers its gateway in hostkeep.payments.interface.gateways.
+PAYMENT_GATEWAY_MODULES = [
+    "hostkeep.integrations.stripe.gateway",
+    "hostkeep.integrations.paypal.gateway",
+    "hostkeep.integrations.payfast.gateway",
+    "hostkeep.integrations.yookassa.gateway",
+    "hostkeep.integrations.bank.gateway",
+]
+
+# --- provisioning ---
+# Module packages loaded into the provisioning registry (each registers itself).
+PROVISIONING_MODULES = [
+    "hostkeep.integrations.pterodactyl.module",
+    "hostkeep.integrations.proxmox.module",
+    "hostkeep.integrations.manual.module",
+]
+PROVISIONING_MAX_ATTEMPTS = env.integer("HOSTKEEP_PROVISIONING_MAX_ATTEMPTS", 6, minimum=1)
+PROVISIONING_RETRY_BASE_SECONDS = 10.0  # back-off: 10 s, 20 s, 40 s ... (with jitter), capped
+PROVISIONING_RETRY_CAP_SECONDS = 900.0
+PROVISIONING_POLL_SECONDS = 5.0  # how often an installation in progress is checked
+PROVISIONING_INSTALL_TIMEOUT_SECONDS = 1800.0
+
+# --- documents ---
+# Issued PDFs and the images they were drawn with are kept in the private storage
+# (MEDIA_ROOT, under HOSTKEEP_DATA_DIR) in this folder, and served only through
+# permission-checked views. Several web/worker machines need that storage shared.
+DOCUMENTS_STORAGE_FOLDER = "documents"
+LOGGING["loggers"]["weasyprint"] = {"level": "WARNING"}  # it logs every rendering step at INFO
+
+# --- notifications ---
+# E-mail through an e-mail service instead of EMAIL_URL: HOSTKEEP_ANYMAIL_BACKEND names a
+# django-anymail backend (mailgun, postmark, sendgrid, amazon_ses, brevo, ...) and
+# HOSTKEEP_ANYMAIL_OPTIONS its settings as JSON, e.g. {"api_key": "...", "sender_domain": "..."}.
+NOTIFICATIONS_ANYMAIL_BACKEND = env.text("HOSTKEEP_ANYMAIL_BACKEND") or ""
+if NOTIFICATIONS_ANYMAIL_BACKEND:
+    import json as _json
+    import re as _re
+
+    if not _re.fullmatch(r"[a-z][a-z0-9_]*", NOTIFICATIONS_ANYMAIL_BACKEND):
+        raise env.EnvironmentSettingError("HOSTKEEP_ANYMAIL_BACKEND", "expected a backend name such as mailgun")
+    try:
+        _anymail_options = _json.loads(env.text("HOSTKEEP_ANYMAIL_OPTIONS") or "{}")
+    except ValueError:
+        raise env.EnvironmentSettingError("HOSTKEEP_ANYMAIL_OPTIONS", "expected a JSON object") from None
+    MAILERS = {
+        **MAILERS,
+        "default": {
+            "BACKEND": f"anymail.backends.{NOTIFICATIONS_ANYMAIL_BACKEND}.EmailBackend",
+            "OPTIONS": _anymail_options,
+        },
+    }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -19,6 +20,15 @@ from hostkeep.core import clock
 from hostkeep.core.models import OutboxDelivery, OutboxEvent
 
 Handler = Callable[[dict[str, Any]], None]
+
+# The event whose handlers are running: a handler that needs the occurrence's identity (say,
+# notifications, to send each event once) reads it with ``current_event()``.
+_current_event: ContextVar[OutboxEvent | None] = ContextVar("outbox_current_event", default=None)
+
+
+def current_event() -> OutboxEvent | None:
+    """The outbox event being delivered, when called from inside one of its handlers."""
+    return _current_event.get()
 
 
 @cache
@@ -42,15 +52,19 @@ def deliver(event: OutboxEvent) -> list[str]:
     either ran and is marked, or neither; a failure leaves the others' marks in place.
     """
     ran = []
-    for handler in handlers_by_topic().get(event.topic, []):
-        name = handler_name(handler)
-        try:
-            with transaction.atomic():
-                OutboxDelivery.objects.create(event=event, handler=name, delivered_at=clock.now())
-                handler(event.payload)
-        except IntegrityError:
-            continue
-        ran.append(name)
+    token = _current_event.set(event)
+    try:
+        for handler in handlers_by_topic().get(event.topic, []):
+            name = handler_name(handler)
+            try:
+                with transaction.atomic():
+                    OutboxDelivery.objects.create(event=event, handler=name, delivered_at=clock.now())
+                    handler(event.payload)
+            except IntegrityError:
+                continue
+            ran.append(name)
+    finally:
+        _current_event.reset(token)
     OutboxEvent.objects.filter(pk=event.pk).update(delivered_at=clock.now(), last_error="")
     return ran
 

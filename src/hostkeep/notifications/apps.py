@@ -8,3 +8,8 @@ class NotificationsConfig(AppConfig):
     name = "hostkeep.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from hostkeep.notifications import security
+
+        security.register()

@@ -79,6 +79,20 @@ class EventDescription:
     link: str = ""
     user_ids: tuple[int, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    # What makes this occurrence one occurrence ("invoice.issued:42"): the same key is never
+    # sent twice. Empty means "this outbox event", so a redelivered event still sends once.
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class DefaultTemplate:
+    """The text an event ships with for one language, in the template syntax of
+    ``notifications.rendering`` (``{{ name }}`` placeholders only). Staff may override it per
+    channel and language; ``html`` is optional (the e-mail HTML is built from ``text``)."""
+
+    subject: str
+    text: str
+    html: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,11 +103,17 @@ class EventType:
     audience: tuple[Audience, ...]
     describe: Callable[[dict[str, Any]], EventDescription | None]
     critical: bool = False
-    # Example payload for the template preview in the staff area.
+    # Example values of ``EventDescription.context`` for the template preview in the staff
+    # area; its keys are also the placeholders a staff-edited template may use.
     sample: dict[str, Any] = field(default_factory=dict)
+    # Default texts per language ("en", "ru", "es"); without them a generic text is used.
+    templates: dict[str, DefaultTemplate] = field(default_factory=dict)
 
 
 EVENT_TYPES: dict[str, EventType] = {}
+
+# Categories whose messages can never be switched off entirely, whatever events they hold.
+ALWAYS_CRITICAL = frozenset({EventCategory.SECURITY})
 
 
 def event_type_register(event_type: EventType) -> EventType:
@@ -103,3 +123,18 @@ def event_type_register(event_type: EventType) -> EventType:
         raise ValueError(f"event type {event_type.topic!r} is already registered")
     EVENT_TYPES[event_type.topic] = event_type
     return event_type
+
+
+def critical_categories() -> frozenset[EventCategory]:
+    """Categories in which a contact must keep e-mail or in-app: security, and every category
+    holding a critical event (billing, with its suspension warnings)."""
+    return ALWAYS_CRITICAL | {event.category for event in EVENT_TYPES.values() if event.critical}
+
+
+def payload_id(payload: dict[str, Any], key: str) -> int:
+    """An id from an outbox payload for a ``describe`` lookup; 0 (matches nothing) if absent."""
+    value = payload.get(key)
+    try:
+        return int(value) if value is not None else 0
+    except (TypeError, ValueError):
+        return 0

@@ -6,3 +6,8 @@ class ServicesConfig(AppConfig):
     name = "hostkeep.services"
     label = "services"
     verbose_name = _("Services and orders")
+
+    def ready(self) -> None:
+        from hostkeep.services import notifications
+
+        notifications.register()

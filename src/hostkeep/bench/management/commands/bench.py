@@ -28,7 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--records", type=int, default=100_000)
         parser.add_argument("--naive", type=int, default=10_000, help="billing: services for the naive ORM loop")
         parser.add_argument("--orders", type=int, default=1_000, help="provisioning: paid orders to provision")
-        parser.add_argument("--latency-ms", type=int, default=200, help="provisioning: simulated panel latency per call")
+        parser.add_argument(
+            "--latency-ms", type=int, default=200, help="provisioning: simulated panel latency per call"
+        )
         parser.add_argument("--workers", type=int, default=0, help="provisioning: job workers (0 = the default count)")
         parser.add_argument("--messages", type=int, default=100_000, help="helpdesk: ticket messages to search over")
         parser.add_argument("--count", type=int, default=100, help="documents: PDFs to render")
