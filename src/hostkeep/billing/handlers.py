@@ -1,5 +1,6 @@
 """Billing's outbox subscribers: an order is invoiced when placed; a plan change is charged
-or credited by the prorated amount services recorded."""
+or credited by the prorated amount services recorded; an issued invoice is auto-paid when the
+customer asked for it; money received pays open invoices from the balance."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from hostkeep.billing.actions import PlannedLine, invoice_create
-from hostkeep.billing.choices import InvoiceKind, LineKind
+from hostkeep.billing.actions import (
+    PlannedLine,
+    invoice_create,
+    invoices_settle,
+    promised_payment_repay_if_covered,
+)
+from hostkeep.billing.choices import OPEN_STATUSES, InvoiceKind, LineKind
+from hostkeep.billing.models import BillingProfile, Invoice
 from hostkeep.core import clock
 from hostkeep.core.money import Money
 from hostkeep.core.outbox import Handler
+from hostkeep.payments.autopay import autopay_start
 from hostkeep.services.models import Order, ServiceChange
 
 
@@ -77,7 +85,36 @@ def bill_service_change(payload: dict[str, Any]) -> None:
     ServiceChange.objects.filter(pk=change.pk).update(billed_at=clock.now())
 
 
+def autopay_issued_invoice(payload: dict[str, Any]) -> None:
+    """An invoice still owed after the balance paid what it could: charge the customer's saved
+    methods, once per invoice (the attempt's key is the invoice)."""
+    invoice = Invoice.objects.filter(pk=payload["invoice_id"], kind=InvoiceKind.INVOICE).first()
+    if invoice is None or invoice.status not in OPEN_STATUSES:
+        return
+    if not BillingProfile.objects.filter(customer_id=invoice.customer_id, autopay=True).exists():
+        return
+    due = invoice.total - invoice.amount_paid
+    if due <= 0:
+        return
+    autopay_start(
+        customer_id=invoice.customer_id,
+        amount=Money(due, invoice.currency),
+        reference=f"invoice:{invoice.pk}",
+        idempotency_key=f"invoice:{invoice.pk}",
+    )
+
+
+@transaction.atomic
+def settle_after_payment(payload: dict[str, Any]) -> None:
+    """Money reached the balance (any gateway, a bank line, staff): end a promised payment it
+    covers and pay open invoices, oldest first; paying in full also unsuspends."""
+    promised_payment_repay_if_covered(customer_id=payload["customer_id"], currency=payload["currency"])
+    invoices_settle(customer_id=payload["customer_id"], currency=payload["currency"])
+
+
 HANDLERS: dict[str, list[Handler]] = {
     "order.placed": [invoice_order],
     "service.changed": [bill_service_change],
+    "invoice.issued": [autopay_issued_invoice],
+    "payment.received": [settle_after_payment],
 }

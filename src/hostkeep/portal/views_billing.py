@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from hostkeep.accounts.middleware import ActorRequest
 from hostkeep.accounts.permissions import CustomerPermission
 from hostkeep.billing import actions, selectors
+from hostkeep.billing.choices import OPEN_STATUSES, InvoiceKind
 from hostkeep.catalog.templatetags.catalog_display import money
 from hostkeep.core.errors import Conflict, ValidationFailed
 from hostkeep.portal.forms_billing import PromisedPaymentForm
@@ -60,10 +61,15 @@ def invoices(request: ActorRequest) -> HttpResponse:
 @customer_page
 def invoice_detail(request: ActorRequest, invoice_id: int) -> HttpResponse:
     invoice = selectors.invoice_for_customer(request.actor, invoice_id)
-    return render(request, "portal/invoice_detail.html", {"invoice": invoice})
+    can_pay = (
+        invoice.kind == InvoiceKind.INVOICE
+        and invoice.status in OPEN_STATUSES
+        and request.actor.can(CustomerPermission.PAY)
+    )
+    return render(request, "portal/invoice_detail.html", {"invoice": invoice, "can_pay": can_pay})
 
 
 @customer_page
 def top_up(request: ActorRequest) -> HttpResponse:
-    """Only explains for now: paying online arrives with the payments work."""
+    """The balance, and the way to the payments page where a top-up is started."""
     return render(request, "portal/top_up.html", {"summary": selectors.billing_summary_for_customer(request.actor)})

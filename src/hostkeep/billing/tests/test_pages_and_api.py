@@ -104,10 +104,11 @@ def test_portal_billing_shows_balance_history_and_invoices(owner, vat):
     assert "100.00" in body
     assert "15%" in body
     assert "115.00" in body
+    assert f"/portal/payments/pay/?invoice={invoice.pk}" in body  # open, so it can be paid
 
     top_up = page.get("/portal/billing/top-up/")
     assert top_up.status_code == 200
-    assert "not available yet" in top_up.content.decode()
+    assert "/portal/payments/#top-up-form" in top_up.content.decode()
 
 
 def test_another_customers_invoice_is_not_found_on_page_and_api(owner, other, vat):

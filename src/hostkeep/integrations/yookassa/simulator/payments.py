@@ -57,7 +57,7 @@ def _now(simulator: YooKassaSimulator) -> str:
 # -- validation -----------------------------------------------------------------------------------------
 
 
-def parse_amount(raw: Any, parameter: str) -> tuple[Decimal, str]:
+def parse_amount(raw: Any, parameter: str, accepted: frozenset[str] | set[str] = CURRENCIES) -> tuple[Decimal, str]:
     if not isinstance(raw, dict):
         raise _error(400, f"{parameter} is required", parameter)
     value, currency = raw.get("value"), raw.get("currency")
@@ -67,7 +67,7 @@ def parse_amount(raw: Any, parameter: str) -> tuple[Decimal, str]:
         raise _error(
             400, f'Invalid {parameter}.value: a decimal string such as "100.00" is expected', f"{parameter}.value"
         )
-    if currency not in CURRENCIES:
+    if currency not in accepted:
         raise _error(400, f"Invalid {parameter}.currency: {currency}", f"{parameter}.currency")
     try:
         amount = Decimal(value)
@@ -149,7 +149,7 @@ def _flag(body: Json, name: str, default: bool = False) -> bool:
 def create_payment(simulator: YooKassaSimulator, body: Any, request: SimulatorRequest) -> Json:
     if not isinstance(body, dict):
         raise _error(400, "Request body is required")
-    amount, currency = parse_amount(body.get("amount"), "amount")
+    amount, currency = parse_amount(body.get("amount"), "amount", simulator.currencies)
     capture = _flag(body, "capture")
     save = _flag(body, "save_payment_method")
     description = body.get("description")
@@ -364,7 +364,7 @@ def capture_payment(simulator: YooKassaSimulator, body: Any, request: SimulatorR
         raise _error(400, "Request body must be an object")
     held, currency = Decimal(payment["amount"]["value"]), payment["amount"]["currency"]
     if body.get("amount") is not None:
-        amount, capture_currency = parse_amount(body["amount"], "amount")
+        amount, capture_currency = parse_amount(body["amount"], "amount", simulator.currencies)
         if capture_currency != currency or amount > held:
             raise _error(400, "The capture amount must not exceed the payment amount, in the same currency", "amount")
         payment["amount"] = money(amount, currency)
@@ -422,7 +422,7 @@ def create_refund(simulator: YooKassaSimulator, body: Any, request: SimulatorReq
     if not isinstance(payment_id, str):
         raise _error(400, "payment_id is required", "payment_id")
     payment = _payment(simulator, payment_id)
-    amount, currency = parse_amount(body.get("amount"), "amount")
+    amount, currency = parse_amount(body.get("amount"), "amount", simulator.currencies)
     if payment["status"] != "succeeded":
         raise _error(400, f"Only succeeded payments can be refunded; this one is {payment['status']}", "payment_id")
     if currency != payment["amount"]["currency"]:

@@ -61,6 +61,7 @@ class YooKassaSimulator(GatewaySimulator):
         capture_ttl: float = 7 * ONE_DAY,
         confirmation_ttl: float = ONE_HOUR,
         idempotence_retention: float = ONE_DAY,
+        extra_currencies: tuple[str, ...] = (),
         **options: Any,
     ) -> None:
         self.shop_id = shop_id
@@ -69,6 +70,8 @@ class YooKassaSimulator(GatewaySimulator):
         self.autopayments_enabled = autopayments_enabled
         self.receipts_required = receipts_required
         self.receipt_first = receipt_first
+        # YooKassa's own list, plus any a demo needs (the demo provider bills in rand).
+        self.currencies = payments.CURRENCIES | set(extra_currencies)
         self.capture_ttl = capture_ttl
         self.confirmation_ttl = confirmation_ttl
         self.payments: dict[str, dict[str, Any]] = {}
