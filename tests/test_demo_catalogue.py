@@ -26,7 +26,8 @@ def test_seeding_twice_changes_nothing():
 def test_the_minecraft_catalogue_in_rand():
     seed_demo()
     product = Product.objects.get(slug="minecraft-server")
-    assert (product.group.name, product.module, product.module_settings) == ("Minecraft servers", "", {})
+    assert (product.group.name, product.module) == ("Minecraft servers", "pterodactyl")
+    assert (product.module_settings["nest"], product.module_settings["egg"]) == (1, 1)  # Paper on the game panel
     assert list(product.tax_class.rates.values_list("country", "rate").order_by("country")) == [
         ("", Decimal("0.0000")),
         ("ZA", Decimal("15.0000")),

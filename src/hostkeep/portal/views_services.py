@@ -20,6 +20,7 @@ from hostkeep.catalog.templatetags.catalog_display import money
 from hostkeep.core.errors import Conflict, ValidationFailed
 from hostkeep.portal.forms_ordering import CancelForm, ServiceChangeForm, problems_of
 from hostkeep.portal.views import customer_page
+from hostkeep.provisioning import selectors as provisioning_selectors
 from hostkeep.services import actions, selectors
 from hostkeep.services.choices import ServiceStatus
 from hostkeep.services.models import Service
@@ -54,6 +55,7 @@ def _service_page(
         "can_manage": can_manage,
         "change_form": change_form or (_change_form(service) if can_manage else None),
         "cancel_form": cancel_form or CancelForm(),
+        "server": provisioning_selectors.server_for_service(service),
     }
     return render(request, "portal/service_detail.html", context, status=status)
 

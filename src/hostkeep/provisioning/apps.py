@@ -8,3 +8,10 @@ class ProvisioningConfig(AppConfig):
     name = "hostkeep.provisioning"
     label = "provisioning"
     verbose_name = _("Provisioning")
+
+    def ready(self) -> None:
+        from hostkeep.provisioning import notices
+        from hostkeep.provisioning.registry import load_modules
+
+        load_modules()
+        notices.register()
