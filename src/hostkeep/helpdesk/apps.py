@@ -8,3 +8,8 @@ class HelpdeskConfig(AppConfig):
     name = "hostkeep.helpdesk"
     label = "helpdesk"
     verbose_name = _("Helpdesk")
+
+    def ready(self) -> None:
+        from hostkeep.helpdesk import events
+
+        events.register()

@@ -1,6 +1,12 @@
 """Public endpoints of helpdesk (no session): webhooks, callbacks, inbound mail, the widget."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from hostkeep.helpdesk import views
 
 app_name = "helpdesk"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("inbound/<str:secret>/", views.inbound_mail, name="inbound_mail"),
+    path("widget/<str:key>.js", views.widget_script, name="widget_script"),
+    path("widget/<str:key>/submit/", views.widget_submit, name="widget_submit"),
+]
