@@ -192,6 +192,25 @@ class ProviderLegalEntity(models.Model):
     prices_include_tax = models.BooleanField(_("list prices include VAT"), default=False)
     payment_terms_days = models.PositiveIntegerField(_("payment terms, days (postpaid)"), default=14)
     is_default = models.BooleanField(_("default"), default=False)
+    # What documents (invoices, acts, contracts) show: the local-language name and address,
+    # the images and the person who signs. Issued documents keep their own copies, so a
+    # change here affects only documents issued afterwards.
+    name_ru = models.CharField(_("legal name in Russian"), max_length=300, blank=True)
+    address_ru = models.TextField(_("address in Russian"), blank=True)
+    bank_details_ru = models.TextField(_("bank details in Russian"), blank=True)
+    logo = models.ImageField(_("logo"), upload_to="provider/logos/", blank=True)
+    stamp = models.ImageField(_("stamp image"), upload_to="provider/stamps/", blank=True)
+    signature = models.ImageField(_("signature image"), upload_to="provider/signatures/", blank=True)
+    signer_name = models.CharField(_("signed by"), max_length=200, blank=True)
+    signer_position = models.CharField(_("signer's position"), max_length=200, blank=True)
+    signer_name_ru = models.CharField(_("signed by, in Russian"), max_length=200, blank=True)
+    signer_position_ru = models.CharField(_("signer's position, in Russian"), max_length=200, blank=True)
+    offer_version = models.CharField(
+        _("offer version"),
+        max_length=20,
+        default="1",
+        help_text=_("Version of the public offer (contract) customers accept at their first order."),
+    )
 
     class Meta:
         ordering = ["-is_default", "name"]

@@ -8,3 +8,8 @@ class DocumentsConfig(AppConfig):
     name = "hostkeep.documents"
     label = "documents"
     verbose_name = _("Documents")
+
+    def ready(self) -> None:
+        from hostkeep.documents import notifications
+
+        notifications.register()

@@ -134,6 +134,13 @@ class CheckoutForm(forms.Form):
 
     promo_code = forms.CharField(max_length=40, required=False, widget=forms.HiddenInput)
     idempotency_key = forms.CharField(max_length=100, widget=forms.HiddenInput)
+    # Shown until the account has accepted the current offer; checkout refuses without it.
+    accept_offer = forms.BooleanField(label=_("I accept the offer (contract)"), required=False)
+
+    def __init__(self, *args: Any, offer_needed: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not offer_needed:
+            del self.fields["accept_offer"]
 
 
 class ServiceChangeForm(RefusalForm):

@@ -1,5 +1,11 @@
 """Portal pages of documents."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from hostkeep.portal import views_documents
+
+urlpatterns: list[URLPattern] = [
+    path("documents/", views_documents.documents, name="documents"),
+    path("documents/<int:document_id>/download/", views_documents.document_download, name="document_download"),
+    path("documents/statement/", views_documents.statement_request, name="statement_request"),
+]

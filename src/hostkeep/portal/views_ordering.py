@@ -1,5 +1,6 @@
 """Portal pages for buying: the catalogue, a product's order page with its price computed
-on the server as the customer chooses, the cart and checkout."""
+on the server as the customer chooses, the cart and checkout (where the first order accepts
+the offer, recorded with the contract by documents)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from hostkeep.accounts.middleware import ActorRequest
 from hostkeep.accounts.permissions import Actor, CustomerPermission
 from hostkeep.catalog import selectors as catalog_selectors
 from hostkeep.core.errors import Conflict, HostkeepError, ValidationFailed
+from hostkeep.documents import actions as document_actions
+from hostkeep.documents import selectors as document_selectors
 from hostkeep.portal.forms_ordering import CheckoutForm, OrderForm, PromoForm, problems_of
 from hostkeep.portal.views import customer_page
 from hostkeep.services import actions, selectors
@@ -83,7 +86,10 @@ def cart(request: ActorRequest) -> HttpResponse:
         "items": selectors.cart_for_customer(actor),
         "quote": quote,
         "form": form,
-        "checkout_form": CheckoutForm(initial={"promo_code": applied, "idempotency_key": uuid.uuid4().hex}),
+        "checkout_form": CheckoutForm(
+            initial={"promo_code": applied, "idempotency_key": uuid.uuid4().hex},
+            offer_needed=not document_selectors.offer_accepted(actor),
+        ),
     }
     return render(request, "portal/cart.html", context)
 
@@ -104,7 +110,7 @@ def checkout(request: ActorRequest) -> HttpResponse:
         messages.error(request, _("The page was out of date; please check your cart and try again."))
         return redirect("portal:cart")
     try:
-        order = actions.checkout(actor=request.actor, **form.cleaned_data)
+        order = document_actions.checkout_with_offer(actor=request.actor, **form.cleaned_data)
     except (ValidationFailed, Conflict) as error:
         for problem in problems_of(error):
             messages.error(request, problem)
