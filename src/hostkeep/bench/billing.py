@@ -1,10 +1,11 @@
-"""``hostkeep bench billing --services N [--database URL] [--naive 10000]``.
+"""``hostkeep bench billing --services N [--database URL] [--naive 10000] [--workers 2]``.
 
 Generates N customers with one service each (80 % monthly recurring, 20 % pay-as-you-go with
 30 days of usage; half the customers have balance enough to pay), all due at one instant,
 then times the billing run for that instant in a fresh process (so peak memory is the run's
 own). Beside it, in the same invocation, the naive per-service ORM loop bills 10,000 more
-services, so the ratio is on record. Run it on a scratch database: it refuses one that
+services, so the ratio is on record. ``--workers W`` splits the customers into W ranges billed
+by W processes at once (then one dunning pass). Run it on a scratch database: it refuses one that
 already has customers, and empties it afterwards unless --keep.
 """
 
@@ -33,8 +34,11 @@ from hostkeep.services.models import Service
 from hostkeep.usage.models import UsageRecord
 
 AT = dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.UTC)
-NAIVE_AT = AT + dt.timedelta(days=1)
+# The naive loop's services fall due a week later: outside the billing run's 3-day reminder
+# window, so the timed run does not also send them 10,000 reminders one by one.
+NAIVE_AT = AT + dt.timedelta(days=7)
 BATCH = 50_000
+CHUNK = 5_000  # customers per transaction of the billing run
 
 
 def _catalog() -> tuple[Plan, Plan]:
@@ -193,36 +197,76 @@ def _generate(count: int, *, due: dt.datetime, monthly: Plan, payg: Plan, prefix
 
 def _in_child(work: Any) -> dict[str, Any]:
     """Run ``work`` in a forked process; returns its result and its own peak memory."""
+    return _in_children([work])[0]
+
+
+def _in_children(works: list[Any]) -> list[dict[str, Any]]:
+    """Run each of ``works`` in a forked process of its own, all at once; returns their
+    results, each with its process's peak memory."""
     connections.close_all()
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.close(read)
-        try:
-            result: dict[str, Any] = work()
-            result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-        except BaseException as error:
-            result = {"error": repr(error)}
-        with os.fdopen(write, "w") as pipe:
-            pipe.write(json.dumps(result))
-        connections.close_all()
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        data = pipe.read()
-    os.waitpid(pid, 0)
-    answer: dict[str, Any] = json.loads(data or '{"error": "the child died"}')
-    if "error" in answer:
-        raise RuntimeError(answer["error"])
-    return answer
+    children = []
+    for work in works:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.close(read)
+            try:
+                result: dict[str, Any] = work()
+                result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            except BaseException as error:
+                result = {"error": repr(error)}
+            with os.fdopen(write, "w") as pipe:
+                pipe.write(json.dumps(result))
+            connections.close_all()
+            os._exit(0)
+        os.close(write)
+        children.append((pid, read))
+    answers = []
+    for pid, read in children:
+        with os.fdopen(read) as pipe:
+            data = pipe.read()
+        os.waitpid(pid, 0)
+        answer: dict[str, Any] = json.loads(data or '{"error": "the child died"}')
+        if "error" in answer:
+            raise RuntimeError(answer["error"])
+        answers.append(answer)
+    return answers
 
 
-def _timed_run() -> dict[str, Any]:
-    from hostkeep.billing.run import billing_run
+def _timed_run(workers: int = 1) -> dict[str, Any]:
+    """The billing run for ``AT``; with several workers, each takes an equal range of
+    customers in a process of its own (as several machines would), all started together."""
+    from hostkeep.billing.dunning import dunning_run
+    from hostkeep.billing.run import billing_run, due_customer_range
 
     started = time.perf_counter()
-    run = billing_run(at=AT, run_key="bench", chunk_customers=5000)
-    return {"seconds": time.perf_counter() - started, "renewed": run.services_renewed, "invoices": run.invoices_issued}
+    if workers <= 1:
+        run = billing_run(at=AT, run_key="bench", chunk_customers=CHUNK)
+        return {"seconds": time.perf_counter() - started, "renewed": run.services_renewed}
+    span = due_customer_range(AT)
+    if span is None:
+        return {"seconds": 0.0, "renewed": 0}
+    lo, hi = span
+    step = -(-(hi - lo) // workers)
+    ranges = [(first, min(first + step, hi)) for first in range(lo, hi, step)]
+
+    def part(index: int, first: int, last: int) -> Any:
+        def work() -> dict[str, Any]:
+            run = billing_run(
+                at=AT, customers=(first, last), run_key=f"bench-{index}", chunk_customers=CHUNK, with_dunning=False
+            )
+            return {"renewed": run.services_renewed}
+
+        return work
+
+    results = _in_children([part(index, first, last) for index, (first, last) in enumerate(ranges)])
+    dunning_run(at=AT)  # once, after the workers, as a deployment would schedule it
+    return {
+        "seconds": time.perf_counter() - started,
+        "renewed": sum(result["renewed"] for result in results),
+        # The workers run at once, so their peaks add up.
+        "workers_rss_mb": sum(result["peak_rss_mb"] for result in results),
+    }
 
 
 def _naive_run() -> dict[str, Any]:
@@ -266,7 +310,7 @@ def _naive_run() -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "renewed": renewed}
 
 
-def run(*, stdout: Any, services: int, naive: int, database: str, keep: bool, **_: Any) -> str:
+def run(*, stdout: Any, services: int, naive: int, database: str, keep: bool, workers: int = 1, **_: Any) -> str:
     call_command("migrate", interactive=False, verbosity=0)
     if Customer.objects.exists():
         raise SystemExit("bench billing needs an empty scratch database (customers found); see --database")
@@ -280,12 +324,12 @@ def run(*, stdout: Any, services: int, naive: int, database: str, keep: bool, **
     if vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    fast = _in_child(_timed_run)
-    if "phases" in fast:
-        stdout.write(str(fast["phases"]))
+    fast = _in_child(lambda: _timed_run(max(workers, 1)))
+    peak = fast["peak_rss_mb"] + fast.get("workers_rss_mb", 0)
     line = (
         f"billing services={services} seconds={fast['seconds']:.1f} "
-        f"services_per_s={services / fast['seconds']:.0f} peak_rss_mb={fast['peak_rss_mb']} database={vendor}"
+        f"services_per_s={services / fast['seconds']:.0f} peak_rss_mb={peak} database={vendor}"
+        f" workers={max(workers, 1)}"
     )
     if fast["renewed"] != services:
         raise SystemExit(f"expected {services} renewals, got {fast['renewed']}")

@@ -6,8 +6,12 @@ services of a chunk are first *claimed* with one ``INSERT ... SELECT ... ON CONF
 NOTHING RETURNING`` into a table unique per (service, period start); only claimed services
 are billed. So a run started twice, two overlapping runs, or a run killed halfway and started
 again bill each service period exactly once: a killed chunk's claims roll back with it.
-Everything else in a chunk is a handful of queries and bulk writes (COPY on PostgreSQL),
-never a query per service. Ranges of customers can be given to several workers at once.
+Everything else in a chunk is a handful of queries and bulk writes, never a query per
+service. On PostgreSQL the chunk is priced and written by the database itself
+(``run_postgresql``: ``INSERT ... SELECT`` and ``UPDATE ... FROM`` over temporary tables);
+the portable path below, used on SQLite, prices in Python and writes in bulk, and a test on
+PostgreSQL checks that both bill exactly the same. Ranges of customers can be given to
+several workers at once.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -30,6 +34,7 @@ from hostkeep.billing.actions import default_legal_entity, invoice_number, promi
 from hostkeep.billing.choices import BillingMode, InvoiceKind, InvoiceStatus, LineKind, PromisedPaymentStatus
 from hostkeep.billing.dunning import dunning_run
 from hostkeep.billing.models import BillingProfile, BillingRun, Invoice, InvoiceLine, PromisedPayment
+from hostkeep.billing.run_postgresql import renew_chunk_postgresql
 from hostkeep.billing.tax import HUNDRED, rates_for_country, reverse_charge_applies
 from hostkeep.catalog.choices import PricingModel
 from hostkeep.catalog.models import MeteredPrice, Plan, Product
@@ -187,9 +192,9 @@ def _usage_of_current_periods(service_ids: list[int]) -> dict[tuple[int, str], D
     return totals
 
 
-def _drafts(context: _Context, service_ids: list[int]) -> tuple[dict[int, _Draft], list[tuple[Any, ...]]]:
-    """Price the claimed services in memory; returns invoice drafts per customer and the new
-    period of each service."""
+def _drafts(context: _Context, service_ids: list[int]) -> tuple[dict[tuple[int, str], _Draft], list[tuple[Any, ...]]]:
+    """Price the claimed services in memory; returns invoice drafts per customer and currency
+    (an invoice has one currency) and the new period of each service."""
     rows = _claimed_rows(service_ids)
     addons: dict[int, Decimal] = {}
     customer_ids = sorted({row[1] for row in rows})
@@ -226,7 +231,7 @@ def _drafts(context: _Context, service_ids: list[int]) -> tuple[dict[int, _Draft
     metered = [row[0] for row in rows if row[4] in METERED]
     usage = _usage_of_current_periods(metered) if metered else {}
 
-    drafts: dict[int, _Draft] = {}
+    drafts: dict[tuple[int, str], _Draft] = {}
     periods: list[tuple[Any, ...]] = []
     for (
         pk,
@@ -244,7 +249,7 @@ def _drafts(context: _Context, service_ids: list[int]) -> tuple[dict[int, _Draft
         end,
         recurring,
     ) in rows:
-        draft = drafts.get(customer_id)
+        draft = drafts.get((customer_id, currency))
         if draft is None:
             mode, entity_id = profiles.get(customer_id, (BillingMode.PREPAID, None))
             entity = context.entities.get(entity_id or 0, context.default_entity)
@@ -252,7 +257,7 @@ def _drafts(context: _Context, service_ids: list[int]) -> tuple[dict[int, _Draft
             doc_name, tax_id, doc_country = documents.get(customer_id, (name, "", country))
             country = doc_country or country
             terms = entity.payment_terms_days if mode == BillingMode.POSTPAID else 0
-            draft = drafts[customer_id] = _Draft(
+            draft = drafts[(customer_id, currency)] = _Draft(
                 customer_id=customer_id,
                 currency=currency,
                 entity=entity,
@@ -292,13 +297,13 @@ def _drafts(context: _Context, service_ids: list[int]) -> tuple[dict[int, _Draft
             for price in context.metered.get((plan_id, currency), []):
                 quantity = usage.get((pk, price.resource), Decimal(0))
                 billable = max(quantity - price.included_quantity, Decimal(0))
-                amount = (billable * price.unit_price).quantize(STORAGE_QUANTUM)
+                amount = (billable * price.unit_price).quantize(STORAGE_QUANTUM, rounding=ROUND_HALF_UP)
                 _add_line(
                     draft,
                     LineKind.USAGE,
                     pk,
                     rate,
-                    f"{label}: {price.resource} {billable.normalize()} {price.unit}",
+                    f"{label}: {price.resource} {billable.normalize():f} {price.unit}",
                     amount,
                     billable,
                     price.unit_price,
@@ -337,12 +342,12 @@ def _add_line(
     )
 
 
-def _write(context: _Context, drafts: dict[int, _Draft], periods: list[tuple[Any, ...]]) -> ChunkResult:
+def _write(context: _Context, drafts: dict[tuple[int, str], _Draft], periods: list[tuple[Any, ...]]) -> ChunkResult:
     """Issue the drafts: numbers, invoices, lines, ledger, balances, periods, outbox."""
     result = ChunkResult(renewed=len(periods))
     at = context.at
     year = at.astimezone(clock.provider_zone()).year
-    billable = [draft for draft in drafts.values() if draft.lines]
+    billable = [drafts[key] for key in sorted(drafts) if drafts[key].lines]
     currencies = {draft.currency for draft in billable}
     revenue = {c: ledger_account(kind=AccountKind.REVENUE, currency=c) for c in currencies}
     tax_payable = {c: ledger_account(kind=AccountKind.TAX_PAYABLE, currency=c) for c in currencies}
@@ -383,11 +388,11 @@ def _write(context: _Context, drafts: dict[int, _Draft], periods: list[tuple[Any
     by_entity: dict[int, list[_Draft]] = defaultdict(list)
     for draft in billable:
         by_entity[draft.entity.pk].append(draft)
-    numbers: dict[int, str] = {}
-    for entity_id, entity_drafts in by_entity.items():
+    numbers: dict[tuple[int, str], str] = {}
+    for entity_id, entity_drafts in sorted(by_entity.items()):
         first = sequence_reserve(scope=f"invoice:{entity_id}:{year}", count=len(entity_drafts))
         for offset, draft in enumerate(entity_drafts):
-            numbers[draft.customer_id] = invoice_number(
+            numbers[(draft.customer_id, draft.currency)] = invoice_number(
                 entity_drafts[0].entity, InvoiceKind.INVOICE, year, first + offset
             )
 
@@ -411,7 +416,7 @@ def _write(context: _Context, drafts: dict[int, _Draft], periods: list[tuple[Any
             debit = existing[(AccountKind.CUSTOMER_BALANCE, draft.customer_id, draft.currency)]
         else:
             debit = existing[(AccountKind.RECEIVABLE, draft.customer_id, draft.currency)]
-        number = numbers[draft.customer_id]
+        number = numbers[(draft.customer_id, draft.currency)]
         invoice_rows.append(
             (
                 invoice_id,
@@ -565,10 +570,23 @@ def _advance_periods(periods: list[tuple[Any, ...]]) -> None:
     )
 
 
-def renew_chunk(*, lo: int, hi: int, at: dt.datetime, run_key: str, context: _Context | None = None) -> ChunkResult:
-    """Claim, price and bill the due services of customers [lo, hi) in one transaction."""
+def renew_chunk(
+    *,
+    lo: int,
+    hi: int,
+    at: dt.datetime,
+    run_key: str,
+    context: _Context | None = None,
+    portable: bool = False,
+) -> ChunkResult:
+    """Claim, price and bill the due services of customers [lo, hi) in one transaction.
+
+    On PostgreSQL the database does the work (``run_postgresql``) unless ``portable`` asks
+    for the path every database runs (the tests compare both)."""
     context = context or _Context(at)
     with transaction.atomic():
+        if connection.vendor == "postgresql" and not portable:
+            return renew_chunk_postgresql(lo=lo, hi=hi, at=at, run_key=run_key, context=context)
         claimed = _claim(lo, hi, at, run_key)
         if not claimed:
             return ChunkResult()
