@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from hostkeep.accounts.permissions import Actor, CustomerPermission
 from hostkeep.provisioning import actions, panel_actions, selectors
@@ -66,13 +66,13 @@ def service_actions(request: HttpRequest, service_id: int) -> Any:
 
 @staff_router.post("/services/{service_id}/retry", response={202: ActionOut})
 def service_retry(request: HttpRequest, service_id: int) -> Any:
-    return 202, actions.service_provisioning_retry(actor=_actor(request), service_id=service_id)
+    return Status(202, actions.service_provisioning_retry(actor=_actor(request), service_id=service_id))
 
 
 @staff_router.post("/services/{service_id}/refund", response={200: None})
 def service_refund(request: HttpRequest, service_id: int, payload: ReasonIn) -> Any:
     actions.service_provisioning_refund(actor=_actor(request), service_id=service_id, reason=payload.reason)
-    return 200, None
+    return Status(200, None)
 
 
 @staff_router.get("/drift", response=list[DriftOut])
