@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hostkeep.accounts.models import Contact, Customer, Project, StaffMember, User, default_currency
 from hostkeep.catalog.models import Plan
@@ -31,7 +32,7 @@ class Department(models.Model):
     is_paid = models.BooleanField(_("paid support"), default=False)
     price_per_ticket = AmountField(_("price per ticket"), null=True, blank=True)
     currency = models.CharField(_("currency"), max_length=3, default=default_currency)
-    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    sort_order = models.PositiveIntegerField(pgettext_lazy("position in a list", "order"), default=0)
 
     class Meta:
         ordering = ["sort_order", "name"]
