@@ -33,7 +33,7 @@ def _actor(request: HttpRequest) -> Actor:
 @customer_router.get("/services/{service_id}/server", response={200: ServerOut, 204: None})
 def service_server(request: HttpRequest, service_id: int) -> Any:
     server = selectors.server_for_customer(_actor(request), service_id)
-    return (200, server) if server is not None else (204, None)
+    return Status(200, server) if server is not None else Status(204, None)
 
 
 @customer_router.post("/services/{service_id}/panel-link", response=LinkOut)
