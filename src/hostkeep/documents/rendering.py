@@ -14,10 +14,15 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from hostkeep.documents import storage
+from hostkeep.accounts.models import Customer
+from hostkeep.core import clock
+from hostkeep.core.errors import NotFound
+from hostkeep.documents import selectors, snapshots, storage
+from hostkeep.documents.choices import DOCUMENT_LANGUAGES, DocumentKind
 
 IMAGES = ("logo", "stamp", "signature")
 
@@ -62,3 +67,22 @@ def render_pdf(snapshot: dict[str, Any]) -> bytes:
     )
     assert pdf is not None  # noqa: S101 - write_pdf returns the bytes when no target is given
     return bytes(pdf)
+
+
+def offer_preview_html(customer: Customer) -> str:
+    """The offer an account is asked to accept, worded as its contract will be once accepted
+    (no number yet, no stamp): what the customer reads before ticking the box."""
+    entity = selectors.offer_entity(customer)
+    if entity is None:
+        raise NotFound(_("There is no offer to accept yet."))
+    language = customer.language if customer.language in DOCUMENT_LANGUAGES else "en"
+    snapshot = snapshots.base(
+        kind=DocumentKind.CONTRACT,
+        number="—",
+        language=language,
+        at=clock.now(),
+        provider={**snapshots.provider_part(entity), "logo": "", "stamp": "", "signature": ""},
+        customer=snapshots.customer_part(customer),
+    )
+    snapshot.update(offer_version=entity.offer_version, accepted_by="", ip_address="")
+    return render_html(snapshot)

@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from hostkeep.accounts.middleware import ActorRequest
+from hostkeep.accounts.permissions import CustomerPermission
 from hostkeep.core.errors import ValidationFailed
-from hostkeep.documents import actions, selectors
+from hostkeep.documents import actions, rendering, selectors
 from hostkeep.documents.choices import DocumentKind
 from hostkeep.portal.views import customer_page
 
@@ -67,3 +68,11 @@ def statement_request(request: ActorRequest) -> HttpResponse:
             messages.success(request, _("Statement %(number)s is ready.") % {"number": document.number})
             return redirect("portal:documents")
     return _documents_page(request, form)
+
+
+@customer_page
+@require_GET
+def offer(request: ActorRequest) -> HttpResponse:
+    """The offer (contract) to read before accepting it at the first order."""
+    customer = request.actor.require_customer(CustomerPermission.ORDER)
+    return HttpResponse(rendering.offer_preview_html(customer))

@@ -314,3 +314,17 @@ def test_translating_keeps_number_and_figures(document):
     russian = actions.document_translate(actor=SYSTEM_ACTOR, document_id=document.pk, language="ru")
     assert (russian.number, russian.total, russian.language) == (document.number, document.total, "ru")
     assert "Счёт на оплату № " + document.number in pdf_text(storage.pdf_read(russian.storage_path))
+
+
+def test_the_offer_can_be_read_before_it_is_accepted(owner, entity):
+    page = log_in(Client(), owner.user).get("/portal/documents/offer/")
+    assert page.status_code == 200
+    assert "The Villager People (Pty) Ltd" in page.text
+    assert "Mokoena Games CC" in page.text
+    assert not Document.objects.exists()  # reading issues nothing
+    assert Client().get("/portal/documents/offer/").status_code == 302
+
+
+def test_without_a_provider_entity_there_is_no_offer_to_read(owner):
+    page = log_in(Client(), owner.user).get("/portal/documents/offer/")
+    assert page.status_code == 404
