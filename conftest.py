@@ -7,6 +7,9 @@ import os
 import pytest
 from django.db import connection
 
+# Fixtures shared by an app's tests and the cross-app scenarios in tests/ (rewritten asserts).
+pytest_plugins = ["hostkeep.provisioning.tests.fixtures"]
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 CHROMIUM_ARGS = [

@@ -23,8 +23,6 @@ from hostkeep.services import actions as service_actions
 from hostkeep.services.choices import ServiceStatus
 from hostkeep.services.models import Service
 
-pytest_plugins = ["hostkeep.provisioning.tests.fixtures"]
-
 
 def status_of(service: Service) -> str:
     return Service.objects.get(pk=service.pk).status

@@ -1,3 +1,2 @@
-"""Fixtures for provisioning's tests live in ``fixtures.py`` (shared with tests/test_provisioning_life.py)."""
-
-from hostkeep.provisioning.tests.fixtures import *  # noqa: F403
+"""Provisioning's fixtures live in ``fixtures.py``, loaded for the whole suite by the root
+conftest (tests/test_provisioning_life.py uses them too)."""
