@@ -24,7 +24,7 @@ from hostkeep.billing.choices import (
     PromisedPaymentStatus,
 )
 from hostkeep.billing.models import BillingProfile, Invoice, InvoiceLine, PromisedPayment
-from hostkeep.billing.tax import TaxContext, rates_for_country, reverse_charge_applies, split_line
+from hostkeep.billing.tax import split_line, tax_context
 from hostkeep.core import clock
 from hostkeep.core.actions import audit_record, outbox_emit, sequence_next
 from hostkeep.core.errors import Conflict, ValidationFailed
@@ -52,18 +52,6 @@ def billing_profile(customer: Customer | int) -> BillingProfile:
             return BillingProfile.objects.create(customer_id=customer_id, legal_entity=default_legal_entity())
     except IntegrityError:
         return BillingProfile.objects.select_related("legal_entity").get(customer_id=customer_id)
-
-
-def tax_context(customer: Customer, entity: ProviderLegalEntity) -> TaxContext:
-    document_entity = CustomerLegalEntity.objects.filter(customer=customer).order_by("-is_default", "pk").first()
-    tax_id = document_entity.tax_id if document_entity else ""
-    country = document_entity.country if document_entity and document_entity.country else customer.country
-    return TaxContext(
-        rates_by_class=rates_for_country(country),
-        reverse_charge=reverse_charge_applies(entity, customer_country=country, customer_tax_id=tax_id),
-        prices_include_tax=entity.prices_include_tax,
-        vat_registered=entity.vat_registered,
-    )
 
 
 @dataclass(frozen=True)
