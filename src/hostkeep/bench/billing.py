@@ -38,7 +38,7 @@ AT = dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.UTC)
 # window, so the timed run does not also send them 10,000 reminders one by one.
 NAIVE_AT = AT + dt.timedelta(days=7)
 BATCH = 50_000
-CHUNK = 5_000  # customers per transaction of the billing run
+CHUNK = 20_000  # customers per transaction of the billing run
 
 
 def _catalog() -> tuple[Plan, Plan]:

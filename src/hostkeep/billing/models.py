@@ -45,12 +45,15 @@ class Invoice(models.Model):
 
     kind = models.CharField(_("kind"), max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
     number = models.CharField(_("number"), max_length=40, null=True, blank=True)
-    legal_entity = models.ForeignKey(ProviderLegalEntity, on_delete=models.PROTECT, related_name="invoices")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    # Indexed by the unique (legal entity, number) and by (customer, status), not on their own.
+    legal_entity = models.ForeignKey(
+        ProviderLegalEntity, on_delete=models.PROTECT, related_name="invoices", db_index=False
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices", db_index=False)
     status = models.CharField(_("status"), max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
     currency = models.CharField(_("currency"), max_length=3)
     issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
-    due_date = models.DateField(_("due"), null=True, blank=True, db_index=True)
+    due_date = models.DateField(_("due"), null=True, blank=True)  # indexed with the status
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     net_total = AmountField(_("net"), default=0)
     tax_total = AmountField(_("VAT"), default=0)
@@ -61,20 +64,32 @@ class Invoice(models.Model):
     customer_tax_id = models.CharField(max_length=64, blank=True)
     customer_country = models.CharField(max_length=2, blank=True)
     credit_note_for = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes", db_index=False
     )
     issue_transaction = models.OneToOneField(
         LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    source_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    source_key = models.CharField(max_length=120, null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
-        indexes = [models.Index(fields=["customer", "status"]), models.Index(fields=["status", "due_date"])]
+        # Every index costs each of the billing run's inserts: columns that are mostly empty
+        # (the billing run's invoices have no source key and credit nothing) are indexed only
+        # where they are set, which is all their lookups need.
+        indexes = [
+            models.Index(fields=["customer", "status"]),
+            models.Index(fields=["status", "due_date"]),
+            models.Index(
+                fields=["credit_note_for"], condition=Q(credit_note_for__isnull=False), name="invoice_credit_note_for"
+            ),
+        ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["source_key"], condition=Q(source_key__isnull=False), name="invoice_source_key_once"
+            ),
             models.UniqueConstraint(
                 fields=["legal_entity", "number"],
                 condition=Q(number__isnull=False),
@@ -118,9 +133,10 @@ class ServicePeriodCharge(models.Model):
     inserted before anything else in the billing run's transaction, so two runs, a retry or a
     restart after a crash bill each period exactly once."""
 
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    # The unique (service, period start) is the service's index; nothing looks up by run.
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+", db_index=False)
     period_start = models.DateTimeField()
-    run_key = models.CharField(max_length=64, db_index=True)
+    run_key = models.CharField(max_length=64)
 
     class Meta:
         verbose_name = _("service period charge")

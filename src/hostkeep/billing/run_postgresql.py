@@ -10,7 +10,11 @@ row of a chunk travels to Python and back. It makes exactly what the portable pa
   the minor units of each currency, the revenue and VAT accounts, and the invoice numbers
   reserved per legal entity with ``sequence_reserve``;
 * money is exact ``numeric``: PostgreSQL's ``round`` rounds half away from zero, which for the
-  positive amounts billed here is the half-up of ``Money``; each line is rounded, then summed.
+  positive amounts billed here is the half-up of ``Money``; each line is rounded, then summed;
+* what every worker needs is locked last: the legal entity's number counter (gapless numbers
+  are locked from their reservation to the commit) and the provider's revenue and VAT
+  accounts. Entries, customers' balances and the foreign keys whose targets already exist
+  come before, so workers billing other customers wait on each other as little as possible.
 
 SQLite has no exact decimal arithmetic, so it keeps the portable path.
 """
@@ -75,6 +79,34 @@ def _sequence(table: str) -> str:
         raise RuntimeError(f"no usable id sequence for {table}")
     _SEQUENCES[table] = name
     return _SEQUENCES[table]
+
+
+# The foreign keys of what a chunk writes whose targets exist before the numbers are taken:
+# checked then (they are deferred to the commit otherwise), so the commit, which comes while
+# the legal entity's number counter is locked, checks only the keys to the invoices and
+# ledger transactions written under that lock.
+_CHECKED_EARLY = (
+    ("billing_serviceperiodcharge", "service_id"),
+    ("billing_invoiceline", "service_id"),
+    ("ledger_ledgerentry", "account_id"),
+    ("ledger_ledgeraccount", "customer_id"),
+)
+_EARLY_CONSTRAINTS: list[str] = []
+
+
+def _check_early(cursor: Any) -> None:
+    if not _EARLY_CONSTRAINTS:
+        cursor.execute(
+            """SELECT c.conname FROM pg_constraint c
+                 JOIN unnest(%s::text[], %s::text[]) AS k(tab, col) ON c.conrelid = k.tab::regclass
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attname = k.col
+                WHERE c.contype = 'f' AND c.conkey = ARRAY[a.attnum]""",
+            [[table for table, _column in _CHECKED_EARLY], [column for _table, column in _CHECKED_EARLY]],
+        )
+        _EARLY_CONSTRAINTS.extend(sorted(name for (name,) in cursor.fetchall()))
+    if _EARLY_CONSTRAINTS:
+        names = ", ".join(connection.ops.quote_name(name) for name in _EARLY_CONSTRAINTS)
+        cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
 
 
 def _template(text: str) -> tuple[str, str]:
@@ -270,12 +302,24 @@ def renew_chunk_postgresql(*, lo: int, hi: int, at: dt.datetime, run_key: str, c
         )
         paid = 0
         if invoices:
+            currencies = sorted({currency for *_rest, currency in kinds})
+            accounts = {
+                currency: (
+                    ledger_account(kind=AccountKind.REVENUE, currency=currency).pk,
+                    ledger_account(kind=AccountKind.TAX_PAYABLE, currency=currency).pk,
+                )
+                for currency in currencies
+            }
             paid = _settle(cursor, context)
             _write_lines_and_events(cursor, context)
-            # From here to the commit the legal entity's number counter is locked: only what
-            # needs the numbers comes after it, so overlapping runs or workers wait less.
+            _post_entries(cursor, accounts)
+            _check_early(cursor)
+            # From here to the commit the legal entity's number counter and the provider's
+            # revenue and VAT accounts are locked, and every worker needs them: only what
+            # needs them comes after this.
             _number(cursor, context)
-            _write_invoices_and_ledger(cursor, context, currencies={currency for *_rest, currency in kinds})
+            _write_invoices_and_transactions(cursor, context)
+            _move_provider_balances(cursor, accounts)
     return ChunkResult(renewed=renewed, invoices=invoices, paid_from_balance=paid)
 
 
@@ -336,11 +380,62 @@ def _number(cursor: Any, context: _Context) -> None:
     )
 
 
-def _write_invoices_and_ledger(cursor: Any, context: _Context, *, currencies: set[str]) -> None:
-    """Invoices, ledger transactions and entries, and the balances they move."""
+def _post_entries(cursor: Any, accounts: dict[str, tuple[int, int]]) -> None:
+    """The ledger entries of the chunk's invoices (their transactions are written once the
+    invoices have numbers; the foreign keys are checked at commit), and the customers'
+    balances and receivables they move: debit what the customer owes, credit revenue and VAT,
+    in one statement, so the database's balance check sees whole transactions."""
+    cursor.execute(
+        """INSERT INTO ledger_ledgerentry (transaction_id, account_id, currency, amount)
+           SELECT i.transaction_id, e.account_id, i.currency, e.amount
+             FROM billing_chunk_invoices i
+             JOIN unnest(%(currencies)s::text[], %(revenue)s::bigint[], %(tax)s::bigint[])
+                  AS p(currency, revenue_id, tax_id) ON p.currency = i.currency
+            CROSS JOIN LATERAL (VALUES (1, i.debit_account_id, i.total), (2, p.revenue_id, -i.net),
+                                       (3, p.tax_id, -i.tax)) AS e(side, account_id, amount)
+            WHERE e.amount <> 0
+            ORDER BY i.transaction_id, e.side""",
+        _accounts_parameters(accounts),
+    )
+    # One invoice per customer and currency, so each debited account appears once.
+    cursor.execute(
+        """UPDATE ledger_ledgeraccount a SET cached_balance = a.cached_balance + i.total
+             FROM billing_chunk_invoices i WHERE a.id = i.debit_account_id"""
+    )
+
+
+def _move_provider_balances(cursor: Any, accounts: dict[str, tuple[int, int]]) -> None:
+    """The revenue and VAT accounts' balances, by the chunk's totals: two rows every worker
+    writes, so last before the commit."""
+    cursor.execute(
+        """UPDATE ledger_ledgeraccount a SET cached_balance = a.cached_balance + t.delta
+             FROM (SELECT p.revenue_id AS account_id, -SUM(i.net) AS delta
+                     FROM billing_chunk_invoices i
+                     JOIN unnest(%(currencies)s::text[], %(revenue)s::bigint[], %(tax)s::bigint[])
+                          AS p(currency, revenue_id, tax_id) ON p.currency = i.currency
+                    GROUP BY p.revenue_id
+                   UNION ALL
+                   SELECT p.tax_id, -SUM(i.tax)
+                     FROM billing_chunk_invoices i
+                     JOIN unnest(%(currencies)s::text[], %(revenue)s::bigint[], %(tax)s::bigint[])
+                          AS p(currency, revenue_id, tax_id) ON p.currency = i.currency
+                    GROUP BY p.tax_id) t
+            WHERE a.id = t.account_id AND t.delta <> 0""",
+        _accounts_parameters(accounts),
+    )
+
+
+def _accounts_parameters(accounts: dict[str, tuple[int, int]]) -> dict[str, list[Any]]:
+    return {
+        "currencies": list(accounts),
+        "revenue": [revenue for revenue, _tax in accounts.values()],
+        "tax": [tax for _revenue, tax in accounts.values()],
+    }
+
+
+def _write_invoices_and_transactions(cursor: Any, context: _Context) -> None:
+    """The invoices and their ledger transactions, which carry the numbers."""
     at = context.at
-    revenue = {c: ledger_account(kind=AccountKind.REVENUE, currency=c).pk for c in sorted(currencies)}
-    tax_payable = {c: ledger_account(kind=AccountKind.TAX_PAYABLE, currency=c).pk for c in sorted(currencies)}
     cursor.execute(
         """INSERT INTO billing_invoice (id, kind, number, legal_entity_id, customer_id, status, currency,
                                         issued_at, due_date, paid_at, net_total, tax_total, total, amount_paid,
@@ -370,29 +465,6 @@ def _write_invoices_and_ledger(cursor: Any, context: _Context, *, currencies: se
             "after": after,
             "at": at,
             "actor": SYSTEM.label,
-        },
-    )
-    # Debit what the customer owes (balance or receivable), credit revenue and VAT; one
-    # statement, so the database's balance check sees whole transactions.
-    cursor.execute(
-        """WITH entries AS (
-             INSERT INTO ledger_ledgerentry (transaction_id, account_id, currency, amount)
-             SELECT i.transaction_id, e.account_id, i.currency, e.amount
-               FROM billing_chunk_invoices i
-               JOIN unnest(%(currencies)s::text[], %(revenue)s::bigint[], %(tax)s::bigint[])
-                    AS p(currency, revenue_id, tax_id) ON p.currency = i.currency
-              CROSS JOIN LATERAL (VALUES (1, i.debit_account_id, i.total), (2, p.revenue_id, -i.net),
-                                         (3, p.tax_id, -i.tax)) AS e(side, account_id, amount)
-              WHERE e.amount <> 0
-              ORDER BY i.transaction_id, e.side
-             RETURNING account_id, amount)
-           UPDATE ledger_ledgeraccount a SET cached_balance = a.cached_balance + t.delta
-             FROM (SELECT account_id, SUM(amount) AS delta FROM entries GROUP BY account_id) t
-            WHERE a.id = t.account_id""",
-        {
-            "currencies": list(revenue),
-            "revenue": list(revenue.values()),
-            "tax": [tax_payable[c] for c in revenue],
         },
     )
 

@@ -49,10 +49,13 @@ class LedgerTransaction(models.Model):
     reversal points at what it reverses, and a transaction can be reversed only once."""
 
     kind = models.CharField(_("kind"), max_length=24, choices=TransactionKind.choices)
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Indexed with the date, (customer, -occurred_at), which the customer's history reads.
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     description = models.CharField(_("description"), max_length=300)
     occurred_at = models.DateTimeField(_("when"), db_index=True)
-    idempotency_key = models.CharField(max_length=120, unique=True)
+    idempotency_key = models.CharField(max_length=120)  # unique below, without a LIKE index
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
     reference_type = models.CharField(max_length=40, blank=True)
     reference_id = models.CharField(max_length=64, blank=True)
@@ -63,6 +66,7 @@ class LedgerTransaction(models.Model):
         verbose_name = _("ledger transaction")
         verbose_name_plural = _("ledger transactions")
         indexes = [models.Index(fields=["customer", "-occurred_at"])]
+        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="ledger_transaction_posted_once")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
