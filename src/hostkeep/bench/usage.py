@@ -16,6 +16,7 @@ import resource
 import tempfile
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
@@ -59,13 +60,15 @@ def run(*, stdout: Any, records: int, database: str = "", keep: bool = False, **
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             _write_records(file, service_ids, records)
         stdout.write(f"records file: {os.path.getsize(path) / 2**20:.1f} MiB")
-        seconds, result = _timed_import(path)
+        seconds, result, cpu = _timed_import(path)
         if (result.accepted, result.duplicates, result.refused) != (records, 0, 0):
             raise CommandError(f"the import did not store every record: {result}")
-        again, repeated = _timed_import(path)
+        stdout.write(_cpu_line(cpu, records))
+        again, repeated, cpu = _timed_import(path)
         if (repeated.accepted, repeated.duplicates) != (0, records):
             raise CommandError(f"the second import was not all duplicates: {repeated}")
         stdout.write(f"same file again (all duplicates): seconds={again:.2f} records_per_s={records / again:.0f}")
+        stdout.write(_cpu_line(cpu, records))
         stdout.write(f"peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
     finally:
         os.unlink(path)
@@ -75,11 +78,55 @@ def run(*, stdout: Any, records: int, database: str = "", keep: bool = False, **
     return f"usage records={records} seconds={seconds:.2f} records_per_s={records / seconds:.0f} database={vendor}"
 
 
-def _timed_import(path: str) -> tuple[float, Any]:
+def _timed_import(path: str) -> tuple[float, Any, tuple[float, float | None]]:
+    """Seconds, the result, and CPU seconds spent by this process and by its database server
+    process (None when the server is not on this machine): wall time on a shared machine says
+    as much about the neighbours as about the import."""
+    backend = _backend_cpu_reader()
+    python_before, backend_before = _own_cpu(), backend()
     started = time.monotonic()
     with open(path, encoding="utf-8") as stream:
         result = usage_records_import_file(actor=SYSTEM_ACTOR, stream=stream, file_format="ndjson")
-    return time.monotonic() - started, result
+    seconds = time.monotonic() - started
+    backend_after = backend()
+    backend_seconds = None if backend_before is None or backend_after is None else backend_after - backend_before
+    return seconds, result, (_own_cpu() - python_before, backend_seconds)
+
+
+def _cpu_line(cpu: tuple[float, float | None], records: int) -> str:
+    python_seconds, backend_seconds = cpu
+    server = "n/a" if backend_seconds is None else f"{backend_seconds / records * 1e6:.1f}"
+    return (
+        f"cpu per record: python_us={python_seconds / records * 1e6:.1f} database_server_us={server} "
+        f"(load average {os.getloadavg()[0]:.1f})"
+    )
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _backend_cpu_reader() -> Any:
+    """A function giving the CPU seconds of this connection's PostgreSQL server process, read
+    from /proc when the server runs on this machine (SQLite runs inside this process)."""
+    if connection.vendor != "postgresql":
+        return lambda: None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    stat = Path(f"/proc/{pid}/stat")
+
+    def read() -> float | None:
+        try:
+            if not Path(f"/proc/{pid}/comm").read_text().startswith("postgres"):
+                return None  # the server is elsewhere; this pid is another program here
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    return read
 
 
 def _fixture(count: int) -> tuple[int, list[int]]:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.utils import translation
 
 from hostkeep.usage.models import UsageRecord
 from hostkeep.usage.tests.conftest import record, stored
@@ -206,3 +208,65 @@ def test_an_empty_file_imports_nothing(tmp_path):
     (tmp_path / "empty.ndjson").write_text("\n\n")
     assert import_file(str(tmp_path / "empty.csv"))[0] == (0, 0, 0)
     assert import_file(str(tmp_path / "empty.ndjson"))[0] == (0, 0, 0)
+
+
+def _ndjson_line(values: dict[str, object]) -> str:
+    """JSON with Decimal values written as the exact numbers they are (1E+400, NaN)."""
+    marked = {key: f"<decimal {value}>" if isinstance(value, Decimal) else value for key, value in values.items()}
+    line = json.dumps(marked)
+    for value in values.values():
+        if isinstance(value, Decimal):
+            line = line.replace(f'"<decimal {value}>"', str(value))
+    return line
+
+
+def test_a_file_gets_the_verdicts_the_api_gives_the_same_records(service_a, service_b, tmp_path):
+    """The file path (read ahead and checked in a thread, in chunks) and the API path (checked
+    in one go) apply one set of rules: same refusals, same words, same rows stored. The test
+    runs on SQLite and on PostgreSQL, whose writers differ."""
+    from hostkeep.accounts.permissions import SYSTEM_ACTOR
+    from hostkeep.usage.actions import json_loads_exact, usage_records_ingest
+    from hostkeep.usage.tests.test_ingest import REFUSALS
+
+    names = {"service": service_a.pk, "other_customer": service_b.customer_id}
+    records: list[dict[str, object]] = []
+    for number, (_label, changes, _code, _message) in enumerate(REFUSALS):
+        filled = {key: value.format(**names) if isinstance(value, str) else value for key, value in changes.items()}
+        records.append(record(service_a, f"good-{number}", quantity=number))
+        records.append({**record(service_a, f"bad-{number}"), **filled})
+    records.append(record(service_a, "good-0"))  # a duplicate
+    lines = [_ndjson_line(item) for item in records]
+
+    with transaction.atomic():
+        through_the_api = usage_records_ingest(actor=SYSTEM_ACTOR, records=[json_loads_exact(line) for line in lines])
+        rows_from_the_api = stored()
+        transaction.set_rollback(True)
+    assert not UsageRecord.objects.exists()
+    path = tmp_path / "usage.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    counts, _out, err = import_file(str(path), "--chunk-size", "3")
+
+    api = (through_the_api.accepted, through_the_api.duplicates, through_the_api.refused)
+    assert counts == api == (len(REFUSALS), 1, len(REFUSALS))
+    expected = [
+        f"line {refusal.position + 1}"
+        + (f" ({refusal.source_id})" if refusal.source_id else "")
+        + f": {refusal.code}: {refusal.message}"
+        for refusal in through_the_api.refusals
+    ]
+    assert err.splitlines() == expected
+    assert stored() == rows_from_the_api
+
+
+def test_refusals_from_the_reader_thread_are_in_the_callers_language(service_a, tmp_path):
+    path = write_ndjson(tmp_path / "usage.ndjson", [record(service_a, "n", quantity="-1")])
+    with translation.override("ru"):
+        russian = import_file(str(path))[2]
+    with translation.override("en"):
+        english = import_file(str(path))[2]
+    with translation.override("ru"):
+        expected = translation.gettext("quantity must not be negative.")
+    assert expected != "quantity must not be negative."
+    assert russian == f"line 1 (n): quantity_negative: {expected}\n"
+    assert english == "line 1 (n): quantity_negative: quantity must not be negative.\n"
