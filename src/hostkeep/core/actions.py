@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from hostkeep.core import clock
+from hostkeep.core import clock, outbox
 from hostkeep.core.choices import ActorKind
 from hostkeep.core.models import AuditEvent, OutboxEvent, SequenceCounter
 
@@ -51,15 +51,16 @@ def audit_record(
 
 
 def outbox_emit(*, topic: str, payload: dict[str, Any]) -> OutboxEvent:
-    """Record an event in the caller's transaction and deliver it by a job after commit."""
-    event = OutboxEvent.objects.create(topic=topic, payload=payload, created_at=clock.now())
-
-    def enqueue() -> None:
-        from hostkeep.core.tasks import outbox_deliver
-
-        outbox_deliver.enqueue(event_id=event.pk)
-
-    transaction.on_commit(enqueue)
+    """Record an event in the caller's transaction and deliver it by a job after commit (one
+    job for all the events of a transaction; none for a topic nobody subscribes to, which is
+    recorded as delivered)."""
+    now = clock.now()
+    subscribed = outbox.has_handlers(topic)
+    event = OutboxEvent.objects.create(
+        topic=topic, payload=payload, created_at=now, delivered_at=None if subscribed else now
+    )
+    if subscribed:
+        outbox.deliver_after_commit(event.pk)
     return event
 
 

@@ -7,28 +7,31 @@ import datetime as dt
 from typing import Any
 
 from crontask import cron
-from django.db.models import F
 from django.tasks import task
 
 from hostkeep.core import clock
 from hostkeep.core.errors import RetryableError
 from hostkeep.core.jobs import with_retries
 from hostkeep.core.models import OutboxEvent
-from hostkeep.core.outbox import deliver
+from hostkeep.core.outbox import deliver_events
+
+SWEEP_CHUNK = 50
 
 
 @task()
 @with_retries(max_attempts=8, base_seconds=10)
-def outbox_deliver(*, event_id: int, attempt: int = 1) -> dict[str, Any]:
-    event = OutboxEvent.objects.filter(pk=event_id, delivered_at__isnull=True).first()
-    if event is None:
-        return {"event_id": event_id, "ran": []}
-    try:
-        ran = deliver(event)
-    except Exception as error:
-        OutboxEvent.objects.filter(pk=event_id).update(attempts=F("attempts") + 1, last_error=repr(error)[:2000])
-        raise RetryableError(f"outbox handler failed: {error!r}") from error
-    return {"event_id": event_id, "ran": ran}
+def outbox_deliver(
+    *, event_id: int | None = None, event_ids: list[int] | None = None, attempt: int = 1
+) -> dict[str, Any]:
+    """Deliver one event, or the events one transaction wrote, oldest first. A failing event
+    does not hold back the others; the retry runs only what is still undelivered."""
+    wanted = [*(event_ids or []), *([event_id] if event_id is not None else [])]
+    ran, failures = deliver_events(wanted)
+    if failures:
+        raise RetryableError(f"outbox handler failed: {'; '.join(failures)}")
+    if event_ids is None and event_id is not None:
+        return {"event_id": event_id, "ran": ran.get(event_id, [])}
+    return {"event_ids": wanted, "ran": {str(pk): names for pk, names in ran.items()}}
 
 
 @cron("* * * * *")  # type: ignore[untyped-decorator]
@@ -41,8 +44,8 @@ def outbox_sweep() -> int:
         .order_by("id")
         .values_list("id", flat=True)[:500]
     )
-    for event_id in pending:
-        outbox_deliver.enqueue(event_id=event_id)
+    for start in range(0, len(pending), SWEEP_CHUNK):
+        outbox_deliver.enqueue(event_ids=pending[start : start + SWEEP_CHUNK])
     return len(pending)
 
 

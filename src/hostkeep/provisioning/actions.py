@@ -25,7 +25,7 @@ from hostkeep.billing.choices import InvoiceKind, InvoiceStatus
 from hostkeep.billing.models import Invoice, InvoiceLine
 from hostkeep.core import clock
 from hostkeep.core.actions import audit_record, outbox_emit
-from hostkeep.core.errors import Conflict, ValidationFailed
+from hostkeep.core.errors import Conflict, PermissionRefused, ValidationFailed
 from hostkeep.core.money import Money
 from hostkeep.provisioning.choices import (
     OPEN_ACTION_STATUSES,
@@ -79,12 +79,22 @@ def _enqueue_after_commit(action_id: int, run_at: dt.datetime | None) -> None:
     transaction.on_commit(enqueue)
 
 
-def _connection_for(service: Service) -> ModuleConnection:
-    wanted = (service.product.module_settings or {}).get("connection")
-    connections = ModuleConnection.objects.filter(module=service.product.module, is_active=True)
-    if wanted:
-        connections = connections.filter(name=wanted)
-    connection = connections.order_by("pk").first()
+def _connection_for(
+    service: Service, known: dict[tuple[str, str], ModuleConnection | None] | None = None
+) -> ModuleConnection:
+    """The panel connection a new service is created on (``known``: those already looked up
+    for other services of the same batch)."""
+    wanted = str((service.product.module_settings or {}).get("connection") or "")
+    key = (service.product.module, wanted)
+    if known is not None and key in known:
+        connection = known[key]
+    else:
+        connections = ModuleConnection.objects.filter(module=service.product.module, is_active=True)
+        if wanted:
+            connections = connections.filter(name=wanted)
+        connection = connections.order_by("pk").first()
+        if known is not None:
+            known[key] = connection
     if connection is None:
         raise Conflict(
             _("No panel connection is set up for the %(module)s module.") % {"module": service.product.module},
@@ -93,7 +103,7 @@ def _connection_for(service: Service) -> ModuleConnection:
     return connection
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def action_request(
     *, service: Service, kind: str, key: str, actor_label: str = "system", force: bool = False
 ) -> ProvisioningAction | None:
@@ -128,8 +138,15 @@ def action_request(
     return action
 
 
-def _start_create(service: Service, *, key: str, actor: Actor, reason: str) -> ProvisioningAction | None:
-    connection = _connection_for(service)
+def _start_create(
+    service: Service,
+    *,
+    key: str,
+    actor: Actor,
+    reason: str,
+    known: dict[tuple[str, str], ModuleConnection | None] | None = None,
+) -> ProvisioningAction | None:
+    connection = _connection_for(service, known)
     ProvisionedServer.objects.get_or_create(
         service=service,
         defaults={"connection": connection, "module": service.product.module, "created_at": clock.now()},
@@ -178,6 +195,7 @@ def provisioning_start_for_order(*, order_id: int) -> list[int]:
 def provisioning_start(*, service_ids: list[int]) -> list[int]:
     """Start creating these services on their panels (each once)."""
     started = []
+    known: dict[tuple[str, str], ModuleConnection | None] = {}
     services = (
         Service.objects.select_related("product", "order_line__order")
         .filter(pk__in=service_ids, status=ServiceStatus.PENDING)
@@ -191,7 +209,11 @@ def provisioning_start(*, service_ids: list[int]) -> list[int]:
         try:
             with transaction.atomic():
                 action = _start_create(
-                    service, key=f"create:{service.pk}:1", actor=SYSTEM_ACTOR, reason=_("Paid; creating on the panel")
+                    service,
+                    key=f"create:{service.pk}:1",
+                    actor=SYSTEM_ACTOR,
+                    reason=_("Paid; creating on the panel"),
+                    known=known,
                 )
         except Conflict as error:
             _fail_without_action(service, error.message)
@@ -223,8 +245,14 @@ def _fail_without_action(service: Service, message: str) -> None:
 @transaction.atomic
 def action_claim(*, action_id: int) -> ProvisioningAction | None:
     """Take an action for one run: None if it is finished, not due, superseded, or another
-    action of the same service is running (it is then re-scheduled shortly)."""
-    action = ProvisioningAction.objects.select_for_update().filter(pk=action_id).first()
+    action of the same service is running (it is then re-scheduled shortly). The action comes
+    with its service, product and customer as they were read (the service unlocked)."""
+    action = (
+        ProvisioningAction.objects.select_for_update(of=("self",))
+        .select_related("service__product", "service__customer")
+        .filter(pk=action_id)
+        .first()
+    )
     if action is None or action.status not in OPEN_ACTION_STATUSES:
         return None
     now = clock.now()
@@ -293,21 +321,29 @@ def server_checkpoint(*, service_id: int, details: dict[str, Any]) -> None:
 
 @transaction.atomic
 def panel_account_remember(*, connection_id: int, customer_id: int, remote_id: str) -> None:
+    """The customer's user on this panel (found or created by a module), for the next service."""
     try:
         with transaction.atomic():
             PanelAccount.objects.create(
                 connection_id=connection_id, customer_id=customer_id, remote_id=remote_id, created_at=clock.now()
             )
-    except IntegrityError:
+    except IntegrityError:  # known already (another service of the customer, or changed)
         PanelAccount.objects.filter(connection_id=connection_id, customer_id=customer_id).update(remote_id=remote_id)
 
 
 @transaction.atomic
-def action_apply(*, action_id: int, remote: RemoteServer | None, calls: list[CallRecord]) -> ProvisioningAction:
-    """Apply what the panel confirmed. The service's state moves only here (and in failure)."""
+def action_apply(
+    *, action_id: int, remote: RemoteServer | None, calls: list[CallRecord], panel_user_id: str | None = None
+) -> ProvisioningAction:
+    """Apply what the panel confirmed (and remember the customer's panel user it found or
+    made). The service's state moves only here (and in failure)."""
     action = ProvisioningAction.objects.select_for_update(of=("self",)).select_related("service").get(pk=action_id)
     _log_calls(action, calls)
     server = ProvisionedServer.objects.select_for_update().get(service_id=action.service_id)
+    if panel_user_id is not None:
+        panel_account_remember(
+            connection_id=server.connection_id, customer_id=action.service.customer_id, remote_id=panel_user_id
+        )
     now = clock.now()
     if action.kind == ActionKind.TERMINATE:
         server.state = ServerState.DELETED
@@ -320,7 +356,7 @@ def action_apply(*, action_id: int, remote: RemoteServer | None, calls: list[Cal
     if action.kind == ActionKind.CREATE:
         if remote.state == RemoteState.READY:
             _finish(action, ActionStatus.SUCCEEDED)
-            service = Service.objects.get(pk=action.service_id)
+            service = Service.objects.select_for_update().get(pk=action.service_id)
             if service.status == ServiceStatus.PROVISIONING:
                 service_transition(
                     service_id=service.pk,
@@ -597,7 +633,13 @@ def _charge_again(service: Service, failed: ProvisioningAction) -> None:
 @transaction.atomic
 def service_provisioning_refund(*, actor: Actor, service_id: object, reason: str) -> Service:
     """Staff give up on a failed service: it is cancelled, and what the failure credited to the
-    balance is paid back out (billing's refund, which needs the billing permission too)."""
+    balance is paid back out. Paying money out is billing's decision, so this needs the billing
+    permission besides the provisioning one (an admin; an engineer retries, an accountant
+    refunds from the customer's balance); without it nothing is touched."""
+    if not actor.can(StaffPermission.MANAGE_BILLING):
+        raise PermissionRefused(
+            _("Refunding needs the billing permission as well; ask an accountant or an administrator.")
+        )
     service = _staff_service(actor, service_id)
     reason = (reason or "").strip()
     if not reason:

@@ -1,5 +1,9 @@
 """What provisioning tells people, registered in the notifications catalogue: a failed
-creation (the customer), a task for staff (the engineers), and a server that is ready."""
+creation (the customer) and a task for staff (the engineers).
+
+A server that is ready is told once, by services' "service active" message, whose reason
+carries the address ("Created on the panel: 203.0.113.10:25565"); ``service.created`` stays an
+outbox event for subscribers, not a second message to the customer."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from hostkeep.notifications.catalogue import Audience, EventCategory, EventDescription, EventType, event_type_register
-from hostkeep.provisioning.models import ProvisionedServer, ProvisioningTask
+from hostkeep.provisioning.models import ProvisioningTask
 from hostkeep.services.models import Service
 
 
@@ -40,25 +44,6 @@ def describe_task(payload: dict[str, Any]) -> EventDescription | None:
     )
 
 
-def describe_created(payload: dict[str, Any]) -> EventDescription | None:
-    server = ProvisionedServer.objects.select_related("service__product").filter(service_id=int(payload["service_id"]))
-    found = server.first()
-    if found is None:
-        return None
-    service = found.service
-    return EventDescription(
-        customer_id=service.customer_id,
-        context={
-            "service_id": service.pk,
-            "service": str(service),
-            "product": service.product.name,
-            "address": found.address,
-            "panel_url": found.panel_url,
-        },
-        link=f"/portal/services/{service.pk}/",
-    )
-
-
 def register() -> None:
     event_type_register(
         EventType(
@@ -78,15 +63,5 @@ def register() -> None:
             audience=(Audience.STAFF_ENGINEER,),
             describe=describe_task,
             sample={"task_id": 1, "service_id": 1},
-        )
-    )
-    event_type_register(
-        EventType(
-            topic="service.created",
-            label=_("Service ready"),
-            category=EventCategory.SERVICES,
-            audience=(Audience.CONTACT_TECHNICAL, Audience.CONTACT_OWNER),
-            describe=describe_created,
-            sample={"service_id": 1, "address": "203.0.113.10:25565", "remote_id": "1"},
         )
     )

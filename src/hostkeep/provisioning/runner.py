@@ -90,11 +90,26 @@ def module_for(server: ProvisionedServer, *, log: CallLog) -> ProvisioningModule
     return implementation(connection_for_module(server.connection), log, checkpoint)
 
 
-def server_record(server: ProvisionedServer, service: Service) -> ServerRecord:
+def panel_account_id(server: ProvisionedServer, service: Service) -> str | None:
+    """The panel user remembered for the service's customer on the server's connection."""
+    return (
+        PanelAccount.objects.filter(connection_id=server.connection_id, customer_id=service.customer_id)
+        .values_list("remote_id", flat=True)
+        .first()
+    )
+
+
+_LOOK_UP = object()
+
+
+def server_record(server: ProvisionedServer, service: Service, account_id: object = _LOOK_UP) -> ServerRecord:
+    """What a module knows of the server: its remote id and memo, plus the customer's panel
+    user (``account_id`` when the caller has looked it up already)."""
     details = dict(server.details or {})
-    account = PanelAccount.objects.filter(connection_id=server.connection_id, customer_id=service.customer_id).first()
-    if account is not None:
-        details.setdefault("panel_user_id", account.remote_id)
+    if account_id is _LOOK_UP:
+        account_id = panel_account_id(server, service)
+    if account_id is not None:
+        details.setdefault("panel_user_id", account_id)
     return ServerRecord(remote_id=server.remote_id, details=details)
 
 
@@ -103,7 +118,7 @@ def action_execute(*, action_id: int) -> str:
     action = actions.action_claim(action_id=action_id)
     if action is None:
         return "skipped"
-    service = Service.objects.select_related("product", "customer").get(pk=action.service_id)
+    service = action.service
     if service.status not in WANTED_SERVICE_STATES[ActionKind(action.kind)]:
         actions.action_supersede(
             action_id=action.pk,
@@ -111,10 +126,12 @@ def action_execute(*, action_id: int) -> str:
         )
         return "superseded"
     server = ProvisionedServer.objects.select_related("connection").get(service=service)
+    known_account = panel_account_id(server, service)
+    record = server_record(server, service, known_account)
     log = CallLog()
     try:
         module = module_for(server, log=log)
-        remote = _call(module, action, service, server)
+        remote = _call(module, action, service, server, record)
     except RetryableError as error:
         actions.action_retry_later(
             action_id=action.pk,
@@ -131,21 +148,23 @@ def action_execute(*, action_id: int) -> str:
         logger.exception("provisioning action %s crashed", action.pk)
         actions.action_fail(action_id=action.pk, error=f"{type(error).__name__}: {error}", calls=log.calls)
         return "failed"
+    panel_user_id = None
     if action.kind == ActionKind.CREATE and remote is not None and "panel_user_id" in remote.details:
-        actions.panel_account_remember(
-            connection_id=server.connection_id,
-            customer_id=service.customer_id,
-            remote_id=str(remote.details["panel_user_id"]),
-        )
-    result = actions.action_apply(action_id=action.pk, remote=remote, calls=log.calls)
+        panel_user_id = str(remote.details["panel_user_id"])
+        if panel_user_id == known_account:
+            panel_user_id = None  # remembered already
+    result = actions.action_apply(action_id=action.pk, remote=remote, calls=log.calls, panel_user_id=panel_user_id)
     return str(result.status)
 
 
 def _call(
-    module: ProvisioningModule, action: ProvisioningAction, service: Service, server: ProvisionedServer
+    module: ProvisioningModule,
+    action: ProvisioningAction,
+    service: Service,
+    server: ProvisionedServer,
+    record: ServerRecord,
 ) -> RemoteServer | None:
     spec = service_spec(service)
-    record = server_record(server, service)
     kind = ActionKind(action.kind)
     if kind == ActionKind.CREATE:
         if record.remote_id and server.state in (ServerState.INSTALLING, ServerState.AWAITING_STAFF):

@@ -11,6 +11,7 @@ from crontask import cron
 from django.tasks import task
 
 from hostkeep.core import clock
+from hostkeep.core.outbox import delivering_inline
 from hostkeep.provisioning.choices import OPEN_ACTION_STATUSES, ActionStatus
 from hostkeep.provisioning.models import ProvisioningAction
 from hostkeep.provisioning.reconciliation import reconcile_all
@@ -20,7 +21,10 @@ from hostkeep.provisioning.usage import usage_collect
 
 @task()
 def provisioning_action_run(*, action_id: int) -> str:
-    return action_execute(action_id=action_id)
+    """Run one action; what it announces (the service is active, it failed) is delivered by
+    this job right after it commits, not queued behind other work."""
+    with delivering_inline():
+        return action_execute(action_id=action_id)
 
 
 @cron("* * * * *")  # type: ignore[untyped-decorator]

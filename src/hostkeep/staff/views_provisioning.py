@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from hostkeep.accounts.middleware import ActorRequest
-from hostkeep.core.errors import Conflict, ValidationFailed
+from hostkeep.accounts.permissions import StaffPermission
+from hostkeep.core.errors import Conflict, PermissionRefused, ValidationFailed
 from hostkeep.provisioning import actions, panel_actions, selectors
 from hostkeep.provisioning.reconciliation import reconcile_all
 from hostkeep.provisioning.registry import modules
@@ -118,6 +119,8 @@ def service(request: ActorRequest, service_id: int) -> HttpResponse:
         "server": selectors.server_for_service(found),
         "actions": selectors.actions_for_service_staff(actor, found),
         "tasks": selectors.tasks_for_service_staff(actor, found),
+        # Retrying is provisioning's (whoever sees this page); paying money out is billing's.
+        "can_refund": actor.can(StaffPermission.MANAGE_BILLING),
     }
     return render(request, "staff/provisioning_service.html", context)
 
@@ -127,7 +130,7 @@ def service(request: ActorRequest, service_id: int) -> HttpResponse:
 def service_retry(request: ActorRequest, service_id: int) -> HttpResponse:
     try:
         actions.service_provisioning_retry(actor=request.actor, service_id=service_id)
-    except Conflict as error:
+    except (Conflict, PermissionRefused) as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Retrying; the log below fills in as the panel answers."))
@@ -141,7 +144,7 @@ def service_refund(request: ActorRequest, service_id: int) -> HttpResponse:
         actions.service_provisioning_refund(
             actor=request.actor, service_id=service_id, reason=request.POST.get("reason", "")
         )
-    except (Conflict, ValidationFailed) as error:
+    except (Conflict, PermissionRefused, ValidationFailed) as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("The service is cancelled and the money paid back."))
