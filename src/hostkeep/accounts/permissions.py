@@ -45,6 +45,7 @@ class StaffPermission(StrEnum):
     ANSWER_TICKETS = "answer_tickets"
     MANAGE_SERVICES = "manage_services"
     MANAGE_PROVISIONING = "manage_provisioning"
+    MANAGE_HELPDESK = "manage_helpdesk"
 
 
 _C = CustomerPermission
@@ -82,6 +83,7 @@ STAFF_ROLE_PERMISSIONS: dict[str, frozenset[StaffPermission]] = {
             _S.VIEW_TICKETS,
             _S.ANSWER_TICKETS,
             _S.MANAGE_SERVICES,
+            _S.MANAGE_HELPDESK,
         }
     ),
     StaffRole.ACCOUNTANT: frozenset({_S.VIEW_CUSTOMERS, _S.VIEW_AUDIT, _S.VIEW_BILLING, _S.MANAGE_BILLING}),

@@ -264,6 +264,17 @@ HELPDESK_INBOUND_SECRET = env.text("HOSTKEEP_HELPDESK_INBOUND_SECRET") or ""
 HELPDESK_SENDER_HOURLY_LIMIT = env.integer("HOSTKEEP_HELPDESK_SENDER_HOURLY_LIMIT", 30, minimum=1)
 HELPDESK_WIDGET_RATE = env.integer("HOSTKEEP_HELPDESK_WIDGET_PER_HOUR", 20, minimum=1)  # per key and address
 HELPDESK_SLA_WARNING_MINUTES = env.integer("HOSTKEEP_HELPDESK_SLA_WARNING_MINUTES", 30, minimum=1)
+# django-anymail's inbound webhooks, /helpdesk/anymail/<mailgun|postmark|sparkpost>/inbound/: the
+# service calls them with HTTP basic auth "user:password" (the webhook secret; without it they
+# answer 404); Mailgun also signs with its webhook signing key.
+ANYMAIL = {
+    name: value
+    for name, value in (
+        ("WEBHOOK_SECRET", env.text("HOSTKEEP_ANYMAIL_WEBHOOK_SECRET")),
+        ("MAILGUN_WEBHOOK_SIGNING_KEY", env.text("HOSTKEEP_MAILGUN_WEBHOOK_SIGNING_KEY")),
+    )
+    if value
+}
 
 # --- payments ---
 # Gateway plug-ins to load; each module registers its gateway in hostkeep.payments.interface.gateways.

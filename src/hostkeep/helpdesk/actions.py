@@ -9,6 +9,7 @@ import secrets
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from hostkeep.accounts.choices import StaffRole
@@ -71,7 +72,8 @@ def _text(value: str, field: str, *, limit: int) -> str:
 def sla_policy_for(department: Department, service: Service | None) -> SlaPolicy | None:
     """The most specific SLA row: department and plan, then department, then the default."""
     plan_id = service.plan_id if service else None
-    candidates = SlaPolicy.objects.filter(department__in=[department, None])
+    # ``department__in=[department, None]`` would drop the None: the default rows need isnull.
+    candidates = SlaPolicy.objects.filter(Q(department=department) | Q(department__isnull=True))
     best: SlaPolicy | None = None
     best_rank = -1
     for policy in candidates:
@@ -624,6 +626,55 @@ def ticket_update(
 
 
 @transaction.atomic
+def ticket_watcher_add(*, actor: Actor, ticket_id: object, contact_id: object) -> Ticket:
+    """Staff add one of the ticket's customer's contacts as a watcher (copied on replies). A
+    contact of another customer, or a ticket not yet matched to a customer, is refused."""
+    ticket = _lock_for_staff(actor, ticket_id, StaffPermission.ANSWER_TICKETS)
+    if ticket.customer_id is None:
+        raise Conflict(_("Match the ticket to a customer first."))
+    contact = Contact.objects.filter(pk=_int(contact_id), customer_id=ticket.customer_id).first()
+    if contact is None:
+        raise ValidationFailed(
+            _("Choose one of the customer's contacts."),
+            fields={"contact": [_("Choose one of the customer's contacts.")]},
+        )
+    if ticket.watchers.filter(pk=contact.pk).exists():
+        raise Conflict(_("This contact already watches the ticket."))
+    ticket.watchers.add(contact)
+    audit_record(
+        actor=actor.audit(),
+        action="helpdesk.watcher_add",
+        customer_id=ticket.customer_id,
+        object_type="ticket",
+        object_id=ticket.pk,
+        detail={"contact": contact.pk},
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_watcher_remove(*, actor: Actor, ticket_id: object, contact_id: object) -> Ticket:
+    """Staff stop a contact watching the ticket."""
+    ticket = _lock_for_staff(actor, ticket_id, StaffPermission.ANSWER_TICKETS)
+    contact = ticket.watchers.filter(pk=_int(contact_id)).first()
+    if contact is None:
+        raise ValidationFailed(
+            _("This contact does not watch the ticket."),
+            fields={"contact": [_("This contact does not watch the ticket.")]},
+        )
+    ticket.watchers.remove(contact)
+    audit_record(
+        actor=actor.audit(),
+        action="helpdesk.watcher_remove",
+        customer_id=ticket.customer_id,
+        object_type="ticket",
+        object_id=ticket.pk,
+        detail={"contact": contact.pk},
+    )
+    return ticket
+
+
+@transaction.atomic
 def ticket_rate(*, actor: Actor, ticket_id: object, score: int, comment: str = "") -> Rating:
     """The customer rates a resolved (or closed) ticket once; the rating is credited to the
     ticket's assignee, or else the last agent who answered."""
@@ -773,8 +824,6 @@ def sla_warn_at_risk(*, within: dt.timedelta) -> int:
     within ``within``; the staff hear of it through notifications."""
     now = clock.now()
     horizon = now + within
-    from django.db.models import Q
-
     at_risk = (
         Ticket.objects.select_for_update(skip_locked=True)
         .filter(status__in=OPEN_STATUSES, sla_warned_at__isnull=True)

@@ -8,8 +8,9 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from hostkeep.accounts.permissions import Actor
-from hostkeep.helpdesk import actions, selectors
+from hostkeep.helpdesk import actions, actions_setup, selectors, selectors_setup
 from hostkeep.helpdesk.choices import Channel
+from hostkeep.helpdesk.pagination import CappedLimitOffsetPagination
 from hostkeep.helpdesk.schemas import (
     AgentRatingOut,
     AssignIn,
@@ -34,6 +35,24 @@ from hostkeep.helpdesk.schemas import (
     TimeLogIn,
     TimeLogOut,
 )
+from hostkeep.helpdesk.schemas_setup import (
+    AgentRateIn,
+    AgentRateOut,
+    ConnectionReportOut,
+    CustomerRateIn,
+    CustomerRateOut,
+    DepartmentIn,
+    DepartmentSetupOut,
+    MailboxIn,
+    MailboxOut,
+    SlaTargetIn,
+    SlaTargetOut,
+    WatcherIn,
+    WatcherOut,
+    WidgetKeyIn,
+    WidgetKeyOut,
+    WidgetKeyUpdateIn,
+)
 from hostkeep.helpdesk.views import attachment_response
 
 customer_router = Router()
@@ -56,7 +75,7 @@ def departments(request: HttpRequest) -> Any:
 
 
 @customer_router.get("/tickets", response=list[TicketOut])
-@paginate(LimitOffsetPagination)
+@paginate(CappedLimitOffsetPagination)
 def tickets(request: HttpRequest, filters: Query[CustomerFilters]) -> Any:
     return selectors.tickets_for_customer(
         _actor(request), status=filters.status, project_id=filters.project, query=filters.q
@@ -132,7 +151,7 @@ class StaffFilters(Schema):
 
 
 @staff_router.get("/tickets", response=list[StaffTicketOut])
-@paginate(LimitOffsetPagination)
+@paginate(CappedLimitOffsetPagination)
 def staff_tickets(request: HttpRequest, filters: Query[StaffFilters]) -> Any:
     data = filters.dict()
     data["query"] = data.pop("q")
@@ -228,3 +247,131 @@ def staff_ratings(request: HttpRequest) -> Any:
 @staff_router.get("/attachments/{attachment_id}")
 def staff_attachment(request: HttpRequest, attachment_id: int) -> Any:
     return attachment_response(selectors.attachment_for_staff(_actor(request), attachment_id))
+
+
+# --- staff: watchers and set-up ------------------------------------------------------------
+
+
+@staff_router.post("/tickets/{ticket_id}/watchers", response={201: list[WatcherOut]})
+def staff_watcher_add(request: HttpRequest, ticket_id: int, payload: WatcherIn) -> Any:
+    ticket = actions.ticket_watcher_add(actor=_actor(request), ticket_id=ticket_id, contact_id=payload.contact_id)
+    return Status(201, list(ticket.watchers.select_related("user").order_by("pk")))
+
+
+@staff_router.delete("/tickets/{ticket_id}/watchers/{contact_id}", response=list[WatcherOut])
+def staff_watcher_remove(request: HttpRequest, ticket_id: int, contact_id: int) -> Any:
+    ticket = actions.ticket_watcher_remove(actor=_actor(request), ticket_id=ticket_id, contact_id=contact_id)
+    return list(ticket.watchers.select_related("user").order_by("pk"))
+
+
+@staff_router.get("/setup/departments", response=list[DepartmentSetupOut])
+def setup_departments(request: HttpRequest) -> Any:
+    return selectors_setup.departments_for_setup(_actor(request))
+
+
+@staff_router.post("/setup/departments", response={201: DepartmentSetupOut})
+def setup_department_add(request: HttpRequest, payload: DepartmentIn) -> Any:
+    return Status(201, actions_setup.department_save(actor=_actor(request), **payload.dict()))
+
+
+@staff_router.put("/setup/departments/{department_id}", response=DepartmentSetupOut)
+def setup_department_change(request: HttpRequest, department_id: int, payload: DepartmentIn) -> Any:
+    return actions_setup.department_save(actor=_actor(request), department_id=department_id, **payload.dict())
+
+
+@staff_router.get("/setup/sla-targets", response=list[SlaTargetOut])
+def setup_sla_targets(request: HttpRequest) -> Any:
+    return selectors_setup.sla_policies_for_setup(_actor(request))
+
+
+@staff_router.post("/setup/sla-targets", response={201: SlaTargetOut})
+def setup_sla_target_add(request: HttpRequest, payload: SlaTargetIn) -> Any:
+    return Status(201, actions_setup.sla_policy_save(actor=_actor(request), **payload.dict()))
+
+
+@staff_router.put("/setup/sla-targets/{policy_id}", response=SlaTargetOut)
+def setup_sla_target_change(request: HttpRequest, policy_id: int, payload: SlaTargetIn) -> Any:
+    return actions_setup.sla_policy_save(actor=_actor(request), policy_id=policy_id, **payload.dict())
+
+
+@staff_router.delete("/setup/sla-targets/{policy_id}", response={204: None})
+def setup_sla_target_delete(request: HttpRequest, policy_id: int) -> Any:
+    actions_setup.sla_policy_delete(actor=_actor(request), policy_id=policy_id)
+    return Status(204, None)
+
+
+@staff_router.get("/setup/mailboxes", response=list[MailboxOut])
+def setup_mailboxes(request: HttpRequest) -> Any:
+    return selectors_setup.mailboxes_for_setup(_actor(request))
+
+
+@staff_router.post("/setup/mailboxes", response={201: MailboxOut})
+def setup_mailbox_add(request: HttpRequest, payload: MailboxIn) -> Any:
+    return Status(201, actions_setup.mailbox_save(actor=_actor(request), **payload.dict()))
+
+
+@staff_router.put("/setup/mailboxes/{mailbox_id}", response=MailboxOut)
+def setup_mailbox_change(request: HttpRequest, mailbox_id: int, payload: MailboxIn) -> Any:
+    return actions_setup.mailbox_save(actor=_actor(request), mailbox_id=mailbox_id, **payload.dict())
+
+
+@staff_router.post("/setup/mailboxes/{mailbox_id}/test", response=ConnectionReportOut)
+def setup_mailbox_test(request: HttpRequest, mailbox_id: int) -> Any:
+    return actions_setup.mailbox_test(actor=_actor(request), mailbox_id=mailbox_id)
+
+
+@staff_router.get("/setup/widget-keys", response=list[WidgetKeyOut])
+def setup_widget_keys(request: HttpRequest) -> Any:
+    return selectors_setup.widget_keys_for_setup(_actor(request))
+
+
+@staff_router.post("/setup/widget-keys", response={201: WidgetKeyOut})
+def setup_widget_key_add(request: HttpRequest, payload: WidgetKeyIn) -> Any:
+    return Status(201, actions_setup.widget_key_create(actor=_actor(request), **payload.dict()))
+
+
+@staff_router.put("/setup/widget-keys/{key_id}", response=WidgetKeyOut)
+def setup_widget_key_change(request: HttpRequest, key_id: int, payload: WidgetKeyUpdateIn) -> Any:
+    return actions_setup.widget_key_update(actor=_actor(request), key_id=key_id, **payload.dict())
+
+
+@staff_router.post("/setup/widget-keys/{key_id}/rotate", response=WidgetKeyOut)
+def setup_widget_key_rotate(request: HttpRequest, key_id: int) -> Any:
+    return actions_setup.widget_key_rotate(actor=_actor(request), key_id=key_id)
+
+
+@staff_router.post("/setup/widget-keys/{key_id}/revoke", response=WidgetKeyOut)
+def setup_widget_key_revoke(request: HttpRequest, key_id: int) -> Any:
+    return actions_setup.widget_key_revoke(actor=_actor(request), key_id=key_id)
+
+
+@staff_router.get("/setup/agent-rates", response=list[AgentRateOut])
+def setup_agent_rates(request: HttpRequest) -> Any:
+    return selectors_setup.agent_rates_for_setup(_actor(request))
+
+
+@staff_router.post("/setup/agent-rates", response=AgentRateOut)
+def setup_agent_rate_save(request: HttpRequest, payload: AgentRateIn) -> Any:
+    return actions_setup.agent_rate_save(actor=_actor(request), **payload.dict())
+
+
+@staff_router.delete("/setup/agent-rates/{rate_id}", response={204: None})
+def setup_agent_rate_delete(request: HttpRequest, rate_id: int) -> Any:
+    actions_setup.agent_rate_delete(actor=_actor(request), rate_id=rate_id)
+    return Status(204, None)
+
+
+@staff_router.get("/setup/customer-rates", response=list[CustomerRateOut])
+def setup_customer_rates(request: HttpRequest) -> Any:
+    return selectors_setup.customer_rates_for_setup(_actor(request))
+
+
+@staff_router.post("/setup/customer-rates", response=CustomerRateOut)
+def setup_customer_rate_save(request: HttpRequest, payload: CustomerRateIn) -> Any:
+    return actions_setup.customer_rate_save(actor=_actor(request), **payload.dict())
+
+
+@staff_router.delete("/setup/customer-rates/{rate_id}", response={204: None})
+def setup_customer_rate_delete(request: HttpRequest, rate_id: int) -> Any:
+    actions_setup.customer_rate_delete(actor=_actor(request), rate_id=rate_id)
+    return Status(204, None)

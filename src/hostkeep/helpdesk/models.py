@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -10,6 +11,7 @@ from hostkeep.accounts.models import Contact, Customer, Project, StaffMember, Us
 from hostkeep.catalog.models import Plan
 from hostkeep.core.fields import AmountField, EncryptedTextField
 from hostkeep.helpdesk.choices import (
+    OPEN_STATUSES,
     AuthorKind,
     Channel,
     InboundStatus,
@@ -124,6 +126,12 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-updated_at"], name="ticket_queue"),
             models.Index(fields=["customer", "-updated_at"], name="ticket_customer"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee"),
+            # Newest first, as lists show them: the staff queue of open tickets walks the
+            # partial index and stops after a page; searches for common words walk either.
+            models.Index(
+                fields=["-updated_at", "-id"], name="ticket_open_recent", condition=models.Q(status__in=OPEN_STATUSES)
+            ),
+            models.Index(fields=["-updated_at", "-id"], name="ticket_recent"),
         ]
 
     def __str__(self) -> str:
@@ -319,6 +327,8 @@ class InboundMail(models.Model):
     reason = models.CharField(max_length=300, blank=True)
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     received_at = models.DateTimeField()
+    # A refused mail's sender is told once: set when that notice is claimed for sending.
+    refusal_noticed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -339,6 +349,12 @@ class WidgetKey(models.Model):
     key = models.CharField(max_length=40, unique=True)
     allowed_origins = models.TextField(_("allowed origins"), help_text=_("One per line, e.g. https://example.com"))
     is_active = models.BooleanField(_("active"), default=True)
+    hourly_limit = models.PositiveIntegerField(
+        _("tickets per hour from one address"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the site-wide default."),
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -350,3 +366,7 @@ class WidgetKey(models.Model):
 
     def origins(self) -> list[str]:
         return [line.strip().rstrip("/") for line in self.allowed_origins.splitlines() if line.strip()]
+
+    def rate_per_hour(self) -> int:
+        """Tickets one visitor's address may open through this key in an hour."""
+        return self.hourly_limit or settings.HELPDESK_WIDGET_RATE

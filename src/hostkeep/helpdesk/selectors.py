@@ -164,6 +164,58 @@ def tickets_for_staff(actor: Actor, filters: TicketFilters | None = None) -> Que
     return queryset.order_by("-updated_at", "-id")
 
 
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    """One page of a ticket list, newest first, without counting every ticket: ``count`` is
+    exact up to ``COUNT_CAP`` and ``None`` above it (or when not counted, as for searches)."""
+
+    tickets: list[Ticket]
+    number: int
+    size: int
+    has_next: bool
+    count: int | None
+    counted: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def first_index(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.tickets else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.number - 1) * self.size + len(self.tickets)
+
+    @property
+    def count_capped(self) -> bool:
+        return self.counted and self.count is None
+
+    @property
+    def cap(self) -> int:
+        return COUNT_CAP
+
+
+def ticket_page(tickets: QuerySet[Ticket], *, number: object, size: int, count: bool = True) -> TicketPage:
+    """A page of an ordered ticket list: one query for the page (a row more tells whether there
+    is a next page) and, when asked, one capped count. Each costs about a page of index
+    entries, however many tickets match (an exact count of 100,000 open tickets does not)."""
+    page_number = int(str(number)) if str(number or "").isdigit() and int(str(number)) > 0 else 1
+    offset = (page_number - 1) * size
+    rows = list(tickets[offset : offset + size + 1])
+    total: int | None = None
+    if count:
+        total = tickets.order_by().values("id")[: COUNT_CAP + 1].count()
+        total = total if total <= COUNT_CAP else None
+    return TicketPage(
+        tickets=rows[:size], number=page_number, size=size, has_next=len(rows) > size, count=total, counted=count
+    )
+
+
 def ticket_for_staff(actor: Actor, ticket_id: object) -> Ticket:
     actor.require(StaffPermission.VIEW_TICKETS)
     queryset = Ticket.objects.select_related(

@@ -12,7 +12,7 @@ from django.tasks import task
 
 from hostkeep.core.errors import RetryableError
 from hostkeep.core.jobs import with_retries
-from hostkeep.helpdesk import actions, imap, mail_out
+from hostkeep.helpdesk import actions, imap, mail_in, mail_out
 from hostkeep.helpdesk.models import Mailbox
 
 
@@ -23,6 +23,15 @@ def ticket_message_mail(*, message_id: int, attempt: int = 1) -> str:
         return mail_out.message_mail_send(message_id=message_id)
     except (smtplib.SMTPException, OSError) as error:
         raise RetryableError(f"mail of ticket message {message_id}: {error}") from error
+
+
+@task()
+@with_retries(max_attempts=8, base_seconds=30)
+def inbound_refusal_notice(*, inbound_id: int, why: str, attempt: int = 1) -> bool:
+    try:
+        return mail_in.refusal_notice_send(inbound_id=inbound_id, why=why)
+    except (smtplib.SMTPException, OSError) as error:
+        raise RetryableError(f"refusal notice of inbound mail {inbound_id}: {error}") from error
 
 
 @task()

@@ -110,7 +110,7 @@ def widget_submit(request: HttpRequest, key: str) -> HttpResponse:
     address = request.META.get("REMOTE_ADDR", "")
     counter = f"helpdesk-widget:{found.pk}:{address}"
     cache.add(counter, 0, timeout=3600)
-    if cache.incr(counter) > settings.HELPDESK_WIDGET_RATE:
+    if cache.incr(counter) > found.rate_per_hour():
         body = {"error": {"code": "rate_limited", "message": _("Too many requests; try again later.")}}
         return _cors(JsonResponse(body, status=429), origin)
     try:

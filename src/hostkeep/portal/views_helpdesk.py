@@ -17,6 +17,7 @@ from hostkeep.accounts.middleware import ActorRequest
 from hostkeep.core.errors import Conflict, ValidationFailed
 from hostkeep.helpdesk import actions, selectors
 from hostkeep.helpdesk.choices import TicketPriority, TicketStatus
+from hostkeep.helpdesk.sla import sla_clocks
 from hostkeep.helpdesk.views import attachment_response, incoming_files
 from hostkeep.portal.views import customer_page
 
@@ -82,6 +83,7 @@ def ticket_detail(request: ActorRequest, ticket_id: int, errors: list[str] | Non
         "errors": errors or [],
         "can_rate": ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED) and not hasattr(ticket, "rating"),
         "is_open": ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED),
+        "sla": sla_clocks(ticket),
     }
     return render(request, "portal/helpdesk/tickets_detail.html", context, status=422 if errors else 200)
 

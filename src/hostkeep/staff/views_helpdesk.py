@@ -30,7 +30,10 @@ def queue(request: ActorRequest) -> HttpResponse:
     actor = request.actor
     values = {name: request.GET.get(name, "").strip() for name in FILTER_NAMES}
     filters = selectors.TicketFilters(**values, needs_review=request.GET.get("needs_review") == "1")
-    page = Paginator(selectors.tickets_for_staff(actor, filters), 50).get_page(request.GET.get("page"))
+    # A search is not counted: the page of newest matches is found without visiting them all.
+    page = selectors.ticket_page(
+        selectors.tickets_for_staff(actor, filters), number=request.GET.get("page"), size=50, count=not values["query"]
+    )
     context = {
         "page": page,
         "filters": values,

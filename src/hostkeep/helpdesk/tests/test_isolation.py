@@ -171,3 +171,19 @@ def test_staff_api_works_a_ticket(client: Client, owner_a, department, agent):
     assert detail["time_logs"][0]["minutes"] == 15
     status, escalated = api.post(f"/staff/helpdesk/tickets/{ticket.pk}/escalate", {"to_line": 2, "reason": "db"})
     assert (status, escalated["line"]) == (200, 2)
+
+
+def test_the_api_ticket_lists_count_up_to_a_cap(client: Client, owner_a, department, agent, monkeypatch):
+    monkeypatch.setattr("hostkeep.helpdesk.pagination.COUNT_CAP", 3)
+    for number in range(5):
+        open_ticket(owner_a, department, subject=f"Lag report {number}")
+    customer = ApiClient(client, token=api_token_for(owner_a.user)[1])
+    status, body = customer.get("/helpdesk/tickets?limit=2&offset=3")
+    assert status == 200
+    assert (len(body["items"]), body["count"], body["more"]) == (2, 3, True)
+    status, body = customer.get("/helpdesk/tickets?q=report&limit=10")
+    assert (len(body["items"]), body["count"], body["more"]) == (5, 3, True)
+    monkeypatch.setattr("hostkeep.helpdesk.pagination.COUNT_CAP", 10)
+    staff = ApiClient(client, token=api_token_for(agent.user)[1])
+    status, body = staff.get("/staff/helpdesk/tickets?q=lag")
+    assert (status, body["count"], body["more"]) == (200, 5, False)
