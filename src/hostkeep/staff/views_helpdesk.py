@@ -19,6 +19,7 @@ from hostkeep.accounts.middleware import ActorRequest
 from hostkeep.core.errors import Conflict, NotFound, ValidationFailed
 from hostkeep.helpdesk import actions, selectors
 from hostkeep.helpdesk.choices import SupportLine, TicketPriority, TicketStatus
+from hostkeep.helpdesk.sla import sla_clocks
 from hostkeep.helpdesk.views import attachment_response, incoming_files
 from hostkeep.staff.views import staff_page
 
@@ -51,6 +52,7 @@ def ticket_detail(request: ActorRequest, ticket_id: int, errors: list[str] | Non
     ticket = selectors.ticket_for_staff(actor, ticket_id)
     context = {
         "ticket": ticket,
+        "sla": sla_clocks(ticket),
         "errors": errors or [],
         "statuses": TicketStatus.choices,
         "priorities": TicketPriority.choices,

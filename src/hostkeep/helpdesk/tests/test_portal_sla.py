@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 OPENED = dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
 
 
-def sla_box(client: Client, ticket) -> str:
-    content = client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+def sla_box(client: Client, ticket, *, path: str = "") -> str:
+    content = client.get(path or f"/portal/tickets/{ticket.pk}/").content.decode()
     start = content.index('<ul class="sla" id="sla">')
     return " ".join(content[start : content.index("</ul>", start)].split())
 
@@ -47,8 +47,12 @@ def test_the_portal_shows_time_left_then_the_breach_then_the_answer(client: Clie
         assert '<li class="sla-breached" data-sla="first_response">' in box
         assert "overdue since May 4, 2026, 10 a.m. (30" in box
         assert '<li class="sla-running" data-sla="resolution">' in box
-        # Consistent with what staff see: the same ticket is on their breach list.
+        # Consistent with what staff see: the same ticket is on their breach list, and their
+        # ticket page reads the same clocks.
         assert list(selectors.sla_breaches(staff)) == [ticket]
+        staff_client = Client()
+        log_in(staff_client, agent.user)
+        assert sla_box(staff_client, ticket, path=f"/staff/helpdesk/tickets/{ticket.pk}/") == box
         actions.ticket_staff_reply(actor=staff, ticket_id=ticket.pk, body="Looking now")
 
     with time_machine.travel(OPENED + dt.timedelta(minutes=100), tick=False):
