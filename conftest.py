@@ -136,3 +136,23 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def one_request_at_a_time(monkeypatch):
+    """The live server answers one request at a time. On SQLite the test database lives in
+    memory and the live server's threads share its one connection (with the test's own job
+    runner), while pages ask for prices as the customer types; a real server gives each thread
+    its own connection."""
+    import threading
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    lock = threading.Lock()
+    serve = WSGIHandler.__call__
+
+    def serialised(self, environ, start_response):
+        with lock:
+            return serve(self, environ, start_response)
+
+    monkeypatch.setattr(WSGIHandler, "__call__", serialised)

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import re
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
-from django.core.handlers.wsgi import WSGIHandler
 from playwright.sync_api import Page, expect
 
 from hostkeep.demo.seed import DEMO_PASSWORD, seed_demo
@@ -19,18 +17,6 @@ from hostkeep.helpdesk.models import Rating, Ticket
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(tempfile.gettempdir())
-
-
-@pytest.fixture
-def one_request_at_a_time(monkeypatch):
-    lock = threading.Lock()
-    serve = WSGIHandler.__call__
-
-    def serialised(self, environ, start_response):
-        with lock:
-            return serve(self, environ, start_response)
-
-    monkeypatch.setattr(WSGIHandler, "__call__", serialised)
 
 
 def log_in(page: Page, base: str, email: str, landing: str) -> None:

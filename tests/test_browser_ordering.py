@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import re
 import tempfile
-import threading
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core.handlers.wsgi import WSGIHandler
 from django.template.defaultfilters import date as date_filter
 from playwright.sync_api import Page, expect
 
@@ -28,21 +26,6 @@ SCREENSHOTS = Path(tempfile.gettempdir())  # /tmp: pictures of the pages for a p
 ORDER_SCREENSHOT = SCREENSHOTS / "hostkeep-order-page.png"
 CONFIRM_SCREENSHOT = SCREENSHOTS / "hostkeep-upgrade-confirm.png"
 SERVICE_SCREENSHOT = SCREENSHOTS / "hostkeep-service-page.png"
-
-
-@pytest.fixture
-def one_request_at_a_time(monkeypatch):
-    """On SQLite the test database lives in memory, and the live server's threads share its
-    one connection; the order page asks for prices while the customer types, so requests
-    are served one at a time here (a real server gives each thread its own connection)."""
-    lock = threading.Lock()
-    serve = WSGIHandler.__call__
-
-    def serialised(self, environ, start_response):
-        with lock:
-            return serve(self, environ, start_response)
-
-    monkeypatch.setattr(WSGIHandler, "__call__", serialised)
 
 
 def log_in(page: Page, base: str, email: str) -> None:

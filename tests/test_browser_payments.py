@@ -5,10 +5,8 @@ each invoice paid; a bank transfer shows its reference; staff see the payments."
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from django.core.handlers.wsgi import WSGIHandler
 from playwright.sync_api import Page, expect
 
 from hostkeep.accounts.models import StaffMember
@@ -22,21 +20,6 @@ from hostkeep.demo.seed import DEMO_PASSWORD, seed_demo
 from hostkeep.payments.models import GatewayAccount, Payment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def one_request_at_a_time(monkeypatch):
-    """The SQLite test database lives in memory and the live server's threads share its one
-    connection; the simulators' notifications arrive while the browser browses, so requests
-    are served one at a time here."""
-    lock = threading.Lock()
-    serve = WSGIHandler.__call__
-
-    def serialised(self, environ, start_response):
-        with lock:
-            return serve(self, environ, start_response)
-
-    monkeypatch.setattr(WSGIHandler, "__call__", serialised)
 
 
 @pytest.fixture

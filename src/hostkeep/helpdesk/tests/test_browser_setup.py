@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
-from django.core.handlers.wsgi import WSGIHandler
 from playwright.sync_api import Page, expect
 
 from hostkeep.accounts.models import Project, User
@@ -26,18 +24,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(tempfile.gettempdir())
 RULES = "Priority answers within 30 minutes, every day from 08:00 to 22:00."
-
-
-@pytest.fixture
-def one_request_at_a_time(monkeypatch):
-    lock = threading.Lock()
-    serve = WSGIHandler.__call__
-
-    def serialised(self, environ, start_response):
-        with lock:
-            return serve(self, environ, start_response)
-
-    monkeypatch.setattr(WSGIHandler, "__call__", serialised)
 
 
 def log_in(page: Page, base: str, email: str, landing: str) -> None:

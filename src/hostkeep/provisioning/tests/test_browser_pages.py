@@ -5,10 +5,8 @@ a service's action log, and retry a failed creation with one click until the ser
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from django.core.handlers.wsgi import WSGIHandler
 from playwright.sync_api import Page, expect
 
 from hostkeep.accounts.tests.factories import PASSWORD
@@ -20,20 +18,6 @@ from hostkeep.services.choices import ServiceStatus
 from hostkeep.services.models import Service
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def one_request_at_a_time(monkeypatch):
-    """The live server answers one request at a time (SQLite and the test's own job runner
-    share the database with it)."""
-    lock = threading.Lock()
-    serve = WSGIHandler.__call__
-
-    def serialised(self, environ, start_response):
-        with lock:
-            return serve(self, environ, start_response)
-
-    monkeypatch.setattr(WSGIHandler, "__call__", serialised)
 
 
 def log_in(page: Page, base: str, email: str, landing: str) -> None:
